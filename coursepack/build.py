@@ -1,0 +1,74 @@
+"""Build the HTML book: ``python -m coursepack.build --edition learner|instructor --out DIR``.
+
+Why a wrapper around ``jupyter-book build``: the two editions differ in which exercise notebooks they
+show (learner notebooks without solutions, or the full solutions), the sources page is generated
+from ``data/datapackage.json``, and the offline chart and widget assets are produced from pinned
+packages. Warnings and cell errors fail the build (``-W -n --keep-going``).
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATED = ROOT / "book" / "_generated"
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` only if it differs, so Sphinx and the cache see no change."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
+def edition_files(edition: str, out: Path) -> tuple[Path, Path]:
+    """Write the edition's configuration and table of contents; return their paths."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    if edition == "instructor":
+        config["title"] += " (instructor edition)"
+        toc["parts"].append({"caption": "For instructors", "chapters": [{"file": "book/instructor-guide"}]})
+    config_path = out / f"_config.{edition}.yml"
+    toc_path = out / f"_toc.{edition}.yml"
+    write_if_changed(config_path, yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    write_if_changed(toc_path, yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
+    return config_path, toc_path
+
+
+def prepare(edition: str) -> None:
+    """Generate the pages the book builds from: exercises for the edition and the sources page."""
+    from coursepack import learner, sourcespage
+
+    learner.book_exercises(edition, GENERATED / "exercises")
+    write_if_changed(GENERATED / "sources-and-data.md", sourcespage.render())
+
+
+def build(edition: str, out: Path) -> int:
+    """Build one edition into ``out/_build/html`` (learner: ``_build/html``); return the exit code."""
+    out = (ROOT / out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    prepare(edition)
+    config_path, toc_path = edition_files(edition, out)
+    command = [
+        sys.executable, "-m", "jupyter_book.cli.main", "build", str(ROOT),
+        "--path-output", str(out.parent if out.name == "_build" else out),
+        "--config", str(config_path), "--toc", str(toc_path),
+        "-W", "-n", "--keep-going",
+    ]
+    return subprocess.call(command, cwd=ROOT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--edition", choices=["learner", "instructor"], default="learner")
+    parser.add_argument("--out", type=Path, default=Path("_build"), help="output folder (default: _build)")
+    args = parser.parse_args(argv)
+    return build(args.edition, args.out)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

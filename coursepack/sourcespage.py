@@ -1,0 +1,60 @@
+"""Render the "Sources and data" book page from ``data/datapackage.json`` and ``sources.csv``.
+
+Why generated: the page lists each table's description, fields and row count, and every source with
+its link, so it can never drift from the data it documents.
+"""
+from __future__ import annotations
+
+from coursepack import data
+
+
+def _cell(text) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render() -> str:
+    """The page as MyST Markdown."""
+    package = data.describe()
+    tables = data.load_all()
+    lines = [
+        "(sources-and-data)=",
+        "# Sources and data",
+        "",
+        package["description"],
+        "Disputed figures appear once per claimant; ranges use `low` and `high` columns.",
+        "This page is generated from `data/datapackage.json` each time the book is built.",
+        "",
+        "## Tables",
+        "",
+    ]
+    for resource in package["resources"]:
+        name = resource["name"]
+        lines += [
+            f"### `{resource['path']}`",
+            "",
+            f"{resource.get('description', '')} **{len(tables[name])} rows.**",
+            "",
+            "| Column | Type | Meaning |",
+            "|---|---|---|",
+        ]
+        for field in resource["schema"]["fields"]:
+            allowed = field.get("constraints", {}).get("enum")
+            meaning = field.get("description", "") + (f" Allowed: {', '.join(allowed)}." if allowed else "")
+            lines.append(f"| `{field['name']}` | {field.get('type', 'string')} | {_cell(meaning)} |")
+        lines.append("")
+    sources = tables["sources"].sort_values(["date", "publisher"])
+    lines += [
+        "## Every source",
+        "",
+        f"{len(sources)} sources, oldest first. Kinds: official (a government or international body), wire "
+        "(a news agency), news, analysis, state media.",
+        "",
+        "| Date | Publisher | Title | Kind | Id |",
+        "|---|---|---|---|---|",
+    ]
+    for row in sources.itertuples():
+        title = f"[{_cell(row.title)}]({row.url})"
+        lines.append(f"| {row.date:%Y-%m-%d} | {_cell(row.publisher)} | {title} | {row.kind} | `{row.id}` |")
+    lines.append("")
+    return "\n".join(lines)
