@@ -29,6 +29,7 @@ def edition_files(edition: str, out: Path) -> tuple[Path, Path]:
     """Write the edition's configuration and table of contents; return their paths."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    config["execute"]["cache"] = str(out / ".jupyter_cache")  # one cache per output folder
     if edition == "instructor":
         config["title"] += " (instructor edition)"
         toc["parts"].append({"caption": "For instructors", "chapters": [{"file": "book/instructor-guide"}]})
@@ -54,7 +55,7 @@ def build(edition: str, out: Path) -> int:
     prepare(edition)
     config_path, toc_path = edition_files(edition, out)
     command = [
-        sys.executable, "-m", "jupyter_book.cli.main", "build", str(ROOT),
+        str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT),
         "--path-output", str(out.parent if out.name == "_build" else out),
         "--config", str(config_path), "--toc", str(toc_path),
         "-W", "-n", "--keep-going",
