@@ -8,8 +8,10 @@ packages. Warnings and cell errors fail the build (``-W -n --keep-going``).
 from __future__ import annotations
 
 import argparse
+import io
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import yaml
@@ -18,11 +20,24 @@ ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "book" / "_generated"
 
 
-def write_if_changed(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` only if it differs, so Sphinx and the cache see no change."""
+def write_if_changed(path: Path, content: str | bytes) -> None:
+    """Write ``content`` to ``path`` only if it differs, so Sphinx and the cache see no change."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if not path.exists() or path.read_bytes() != data:
+        path.write_bytes(data)
+
+
+def data_zip() -> bytes:
+    """The data package (CSV files and datapackage.json) as a zip whose bytes change only with the data."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted((ROOT / "data").iterdir()):
+            if path.suffix in {".csv", ".json"}:
+                info = zipfile.ZipInfo(f"data/{path.name}", date_time=(2024, 10, 29, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, path.read_bytes())
+    return buffer.getvalue()
 
 
 def edition_files(edition: str, out: Path) -> tuple[Path, Path]:
@@ -32,7 +47,9 @@ def edition_files(edition: str, out: Path) -> tuple[Path, Path]:
     config["execute"]["cache"] = str(out / ".jupyter_cache")  # one cache per output folder
     if edition == "instructor":
         config["title"] += " (instructor edition)"
-        toc["parts"].append({"caption": "For instructors", "chapters": [{"file": "book/instructor-guide"}]})
+        toc["parts"].append({"caption": "For instructors", "chapters": [
+            {"file": "book/instructor-guide"}, {"file": "book/_generated/rubrics"}, {"file": "book/simulation-briefs"},
+        ]})
     config_path = out / f"_config.{edition}.yml"
     toc_path = out / f"_toc.{edition}.yml"
     write_if_changed(config_path, yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
@@ -42,10 +59,13 @@ def edition_files(edition: str, out: Path) -> tuple[Path, Path]:
 
 def prepare(edition: str) -> None:
     """Generate the pages the book builds from: exercises for the edition and the sources page."""
-    from coursepack import learner, sourcespage
+    from coursepack import guide, learner, sourcespage, syllabus
 
     learner.book_exercises(edition, GENERATED / "exercises")
     write_if_changed(GENERATED / "sources-and-data.md", sourcespage.render())
+    write_if_changed(GENERATED / "objectives.md", syllabus.render())
+    write_if_changed(GENERATED / "rubrics.md", guide.render())
+    write_if_changed(GENERATED / "coursepack-data.zip", data_zip())
 
 
 def build(edition: str, out: Path) -> int:

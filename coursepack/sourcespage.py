@@ -25,6 +25,8 @@ def render() -> str:
         "Disputed figures appear once per claimant; ranges use `low` and `high` columns.",
         "This page is generated from `data/datapackage.json` each time the book is built.",
         "",
+        "{download}`Download every table with its datapackage.json (zip) <coursepack-data.zip>`",
+        "",
         "## Tables",
         "",
     ]
