@@ -3,15 +3,16 @@
 The book must load no file from a CDN (DESIGN.md, "Interactivity that works everywhere"). This module is
 a Sphinx extension (``sphinx: extra_extensions: [coursepack.assets]`` in ``_config.yml``) that:
 
-* writes the chart bundle (vega + vega-lite + vega-embed from the pinned ``vl-convert-python``) and the
-  widget JavaScript (require.js and ``@jupyter-widgets/html-manager`` from the npm lock file, installed
-  by ``npm ci``) into ``_static/coursepack/`` of the build output. Nothing generated is committed, and
-  the folder is not in ``html_static_path``, so Jupyter Book does not add its scripts to every page;
-* adds the chart bundle only to pages that contain a chart (myst-nb adds the widget scripts, set by
-  ``nb_ipywidgets_js``, only to pages with saved widget state);
-* removes two console errors of the stock theme (a doubled sphinx-thebe script and an empty colour
-  mode), drops the theme's 1.5 MB Font Awesome script (its icons also come from the web font in the
-  theme CSS), and adds ``coursepack.css``/``coursepack.js`` accessibility fixes;
+* writes the chart bundle (vega + vega-lite + vega-embed from the pinned ``vl-convert-python``), the
+  widget JavaScript and fonts (require.js and ``@jupyter-widgets/html-manager`` from the npm lock file,
+  installed by ``npm ci``) and ``book_static/`` into ``_static/coursepack/`` of the build output. Nothing
+  generated is committed, and the folder is not in ``html_static_path``, so Jupyter Book does not add
+  its scripts to every page;
+* adds the chart bundle only to pages that contain a chart; myst-nb adds ``book_static/widgets.js``
+  (``nb_ipywidgets_js``) only to pages with saved widget state, and it loads the widget manager;
+* lightens and cleans the stock theme: ``templates/layout.html`` drops the 1.5 MB Font Awesome script
+  and the search index from pages that do not search; a doubled sphinx-thebe script and an empty colour
+  mode (two console errors) are fixed; ``book_static/coursepack.js`` and a citation role fix axe findings;
 * sets ``COURSEPACK_BOOK=1`` for the kernels that execute the notebooks, so :func:`use_renderer` picks
   the small chart output that uses the shared bundle.
 
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 from pathlib import Path
 
@@ -32,13 +32,15 @@ BOOK_ENV = "COURSEPACK_BOOK"
 STATIC = "coursepack"  # folder under the book's _static/
 CHART_BUNDLE = f"{STATIC}/vega.js"
 CHART_CLASS = "coursepack-chart"
-WIDGET_FILES = {  # npm file -> name under _static/coursepack/
+WIDGET_FILES = {  # npm file -> name under _static/coursepack/ (loaded by book_static/widgets.js)
     "requirejs/require.js": "require.js",
     "@jupyter-widgets/html-manager/dist/embed-amd.js": "embed-amd.js",
 }
+WIDGET_FONTS = "@jupyter-widgets/html-manager/dist"  # the manager's icon fonts (woff2 is all browsers need)
 
-# The chart output in the book: a div and a call to the page's vegaEmbed once the deferred bundle ran.
-CHART_HTML = """<div class="{cls}"></div>
+# The chart output in the book: a div (saying how many input controls the chart binds, for the browser
+# tests) and a call to the page's vegaEmbed once the deferred bundle has run.
+CHART_HTML = """<div class="{cls}" data-controls="{controls}"></div>
 <script type="text/javascript">
 (function (spec, options) {{
   const el = document.currentScript.previousElementSibling;
@@ -48,6 +50,16 @@ CHART_HTML = """<div class="{cls}"></div>
 </script>"""
 
 
+def bound_controls(spec) -> int:
+    """How many parameters in a Vega-Lite ``spec`` are bound to an input control (slider, select, ...)."""
+    if isinstance(spec, list):
+        return sum(bound_controls(item) for item in spec)
+    if not isinstance(spec, dict):
+        return 0
+    own = sum(isinstance(p, dict) and isinstance(p.get("bind"), dict) and "input" in p["bind"] for p in spec.get("params", []))
+    return own + sum(bound_controls(value) for key, value in spec.items() if key not in ("params", "data", "datasets"))
+
+
 def book_renderer(spec: dict, **metadata) -> dict:
     """Altair renderer for the book build: small HTML that draws with the page's shared chart bundle.
 
@@ -55,7 +67,8 @@ def book_renderer(spec: dict, **metadata) -> dict:
     downloads the book does not need); pass ``embed_options`` to change that.
     """
     options = {"actions": False, **metadata.get("embed_options", {})}
-    return {"text/html": CHART_HTML.format(cls=CHART_CLASS, spec=json.dumps(spec), options=json.dumps(options))}
+    html = CHART_HTML.format(cls=CHART_CLASS, controls=bound_controls(spec), spec=json.dumps(spec), options=json.dumps(options))
+    return {"text/html": html}
 
 
 def use_renderer() -> str:
@@ -81,58 +94,52 @@ def chart_bundle() -> str:
 
     vl_version = "v" + ".".join(alt.VEGALITE_VERSION.split(".")[:2])
     # The bundle declares top-level consts; the function scope keeps them from clashing with page scripts.
-    return f"/* vega, vega-lite {vl_version}, vega-embed from vl-convert-python {vl_convert.__version__} */\n" \
-           f"(function () {{\n{vl_convert.javascript_bundle(vl_version=vl_version)}\n}})();\n"
+    bundle = vl_convert.javascript_bundle(vl_version=vl_version)
+    return f"/* vega, vega-lite {vl_version}, vega-embed: vl-convert-python {vl_convert.__version__} */\n(function () {{\n{bundle}\n}})();\n"
 
 
-def prepare(static_dir: Path) -> list[Path]:
-    """Write the chart bundle, the widget scripts and the a11y fixes into ``static_dir/coursepack``."""
+def prepare(static_dir: Path) -> None:
+    """Write the chart bundle, the widget scripts and fonts, and ``book_static/`` into ``static_dir/coursepack``."""
     missing = [name for name in WIDGET_FILES if not (NODE_MODULES / name).is_file()]
     if missing:
-        raise FileNotFoundError(f"{', '.join(missing)} not found under {NODE_MODULES}: run `npm ci` at the repository root")
+        raise FileNotFoundError(f"{', '.join(missing)} not found in {NODE_MODULES}: run `npm ci` at the repository root")
     folder = Path(static_dir) / STATIC
     folder.mkdir(parents=True, exist_ok=True)
-    written = [folder / "vega.js"]
-    written[0].write_text(chart_bundle(), encoding="utf-8")
-    for source, name in WIDGET_FILES.items():
-        written.append(Path(shutil.copyfile(NODE_MODULES / source, folder / name)))
-    for name in ("coursepack.css", "coursepack.js"):
-        written.append(Path(shutil.copyfile(HERE / "book_static" / name, folder / name)))
-    return written
+    (folder / "vega.js").write_text(chart_bundle(), encoding="utf-8")
+    copies = {NODE_MODULES / source: name for source, name in WIDGET_FILES.items()}
+    copies.update({font: font.name for font in (NODE_MODULES / WIDGET_FONTS).glob("*.woff2")})
+    copies.update({path: path.name for path in (HERE / "book_static").iterdir()})
+    for source, name in copies.items():
+        shutil.copyfile(source, folder / name)
 
 
-def _theme_templates(app, config) -> None:
-    """Serve the theme's asset macros without the Font Awesome script (1.5 MB on every page)."""
-    import pydata_sphinx_theme
-
-    macros = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static" / "webpack-macros.html"
-    text = re.sub(r"\s*<script defer src=\"[^\"]*fontawesome\.js[^\"]*\"></script>", "", macros.read_text(encoding="utf-8"))
-    folder = Path(app.doctreedir).parent / "coursepack-templates"
-    (folder / "static").mkdir(parents=True, exist_ok=True)
-    (folder / "static" / "webpack-macros.html").write_text(text, encoding="utf-8")
-    config.templates_path = [str(folder), *config.templates_path]
+def _config_inited(app, config) -> None:
+    """Use the lighter page layout in ``templates/`` and give the theme a valid colour mode."""
+    config.templates_path = [str(HERE / "templates"), *config.templates_path]
     # An empty colour mode makes the theme log an error on every page.
-    config.html_theme_options = {"default_mode": "auto", **config.html_theme_options}
+    config.html_context = {"default_mode": "auto", **config.html_context}
 
 
 def _builder_inited(app) -> None:
+    """Write the assets before the pages, into the output folder the HTML builders use."""
     if app.builder.format == "html":
         prepare(Path(app.outdir) / "_static")
 
 
 def _page_context(app, pagename, templatename, context, doctree) -> None:
-    """Drop doubled inline scripts, add the a11y fixes everywhere and the chart bundle where charts are."""
+    """Drop doubled inline scripts; add the a11y fixes to every page and the chart bundle where charts are."""
     if app.builder.format != "html":
         return
-    seen, scripts = set(), []
+    bodies, scripts = set(), []
     for script in context.get("script_files", []):
-        key = (script.filename, script.attributes.get("body"))
-        if script.filename is None and key in seen:  # sphinx-thebe adds its config twice
+        body = None if script.filename else script.attributes.get("body")
+        if body is not None and body in bodies:  # sphinx-thebe adds its inline config twice
             continue
-        seen.add(key)
+        bodies.add(body)
         scripts.append(script)
-    context["script_files"] = scripts
-    app.add_css_file(f"{STATIC}/coursepack.css")
+    context["script_files"][:] = scripts
+    if "body" in context:  # docutils marks citations "doc-biblioentry" in a role="list" (axe: critical)
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
     app.add_js_file(f"{STATIC}/coursepack.js", loading_method="defer")
     if f'class="{CHART_CLASS}"' in context.get("body", ""):
         app.add_js_file(CHART_BUNDLE, loading_method="defer")
@@ -141,7 +148,7 @@ def _page_context(app, pagename, templatename, context, doctree) -> None:
 def setup(app):
     """Register the extension with Sphinx."""
     os.environ[BOOK_ENV] = "1"  # inherited by the kernels myst-nb starts to execute the notebooks
-    app.connect("config-inited", _theme_templates)
+    app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _builder_inited)
     app.connect("html-page-context", _page_context)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,1350 @@
+"""Batch grader: ``python -m coursepack.grading FOLDER`` (``make grade SUBMISSIONS=FOLDER``).
+
+Grades every ``.ipynb`` in FOLDER against its exercise set and writes ``_build/grades/gradebook.csv``
+(one row per submission) and ``_build/grades/feedback/<student>_<set>.md`` (failed checks and why,
+plus the written answers for the human grader).
+
+Nothing in a submission is trusted. For each one:
+
+1. The file is read (never modified) and matched to a set by its **file name**, which must contain
+   the set's name: ``alice_01-the-deployment.ipynb`` or ``01-the-deployment_alice.ipynb`` give
+   student ``alice``. Notebook metadata is not used for matching: the student's editor wrote it.
+2. A copy goes into a fresh scratch folder, and the notebook's code cells (minus otter's own
+   ``grader = otter.Notebook(...)`` / ``grader.check(...)`` cells, which grading never needs) run in
+   a process forked from a pre-warmed fork server: pandas, altair, IPython and the validated data
+   tables are loaded once per grading run, and each process serves one submission only. In that
+   process, before any student code: a private mount namespace (where Linux user namespaces are
+   available) hides the repository's exercises, build and test folders, the submissions and output
+   folders and other students' scratch folders, and an audit hook refuses file access outside the
+   scratch folder and the libraries, new processes, signals, sockets and ctypes. Each cell has a
+   time limit (``--timeout``, default 30 s: interrupt, then kill); printed output is counted and
+   discarded; memory and file sizes are capped.
+3. After every cell the process reports each graded answer variable as plain JSON data (ints,
+   floats, strings, lists, dicts, NumPy scalars, pandas Timestamps, Series and DataFrames as
+   values + dtypes); anything whose type is not *exactly* one of those is reported as unsupported.
+   So answers given before a hang or a crash keep their points, and an object with a lying
+   ``__eq__`` or ``__repr__`` never leaves the sandbox: only its plain value could.
+4. This process, which never runs student code, rebuilds the answers by value and runs the set's
+   public and hidden tests (otter's own test files, from ``_build/.exercise-cache``) on them.
+
+Locked cells that were deleted or edited, edited test metadata, blocked actions and unsupported
+answer types are reported in the ``flags`` column; they cannot change a score, because neither the
+notebook's check cells nor its metadata are used.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import csv
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "_build" / "grades"
+MAX_FILE_BYTES = 100 * 2**20  #: larger submissions are not read at all
+MAX_MESSAGE_BYTES = 16 * 2**20  #: largest answer report accepted from a sandbox
+OUTPUT_LIMIT = 10 * 2**20  #: printed bytes beyond this are reported (all output is discarded)
+MEMORY_LIMIT = 4 * 2**30  #: address space a sandbox may add to what the fork server uses
+FILE_SIZE_LIMIT = 64 * 2**20  #: largest file a sandbox may write in its scratch folder
+INTERRUPT_GRACE = 2.0  #: seconds a cell gets to stop after an interrupt before the process is killed
+STARTUP_TIMEOUT = 120.0  #: seconds for the fork server to start (imports and data validation)
+PLACEHOLDER = "_Type your answer here, replacing this text._"
+#: Status of a row, worst first. The worst problem met decides the status; ``message`` says more.
+STATUSES = ("invalid", "unmatched", "crashed", "timeout", "output-limit", "errors", "ok")
+#: Modules loaded once in the fork server, so that no submission pays for them.
+PREWARM_MODULES = ("numpy", "pandas", "altair", "IPython", "otter", "coursepack.data", "coursepack.charts")
+
+
+# --- exercise sets -------------------------------------------------------------------------------
+
+
+@dataclass
+class Question:
+    """One question of a set: its tests (auto-graded) or its points (written, graded by people)."""
+
+    name: str
+    points: float
+    manual: bool = False
+    test_file: Path | None = None
+    variables: tuple[str, ...] = ()
+
+
+@dataclass
+class ExerciseSet:
+    """What grading needs to know about one exercise set."""
+
+    name: str
+    questions: list[Question]
+    locked_sources: list[str]  #: sources of the learner notebook's locked (non-editable) cells
+    test_metadata: dict  #: the public tests stored in the learner notebook's metadata
+
+    @property
+    def auto(self) -> list[Question]:
+        return [q for q in self.questions if not q.manual]
+
+    @property
+    def variables(self) -> list[str]:
+        return sorted({v for q in self.auto for v in q.variables})
+
+
+def set_names() -> list[str]:
+    """Names of all exercise sets (the stems of ``exercises/NN-*.ipynb``)."""
+    from coursepack import learner
+
+    return [source.stem for source in learner.exercise_sources()]
+
+
+def load_sets(names=None) -> tuple[dict[str, ExerciseSet], dict[str, str]]:
+    """The named exercise sets (default: all), from the cached ``otter assign`` output.
+
+    Returns ``(sets, broken)``: a set that cannot be built is reported in ``broken`` (name ->
+    reason), so that one broken set does not stop grading the others.
+    """
+    from coursepack import learner
+
+    sets, broken = {}, {}
+    for source in learner.exercise_sources():
+        if names is not None and source.stem not in names:
+            continue
+        try:
+            sets[source.stem] = load_set(source)
+        except Exception as err:  # noqa: BLE001 - reported in every row of that set
+            broken[source.stem] = f"{type(err).__name__}: {err}"[:300]
+    return sets, broken
+
+
+def load_set(source: Path, **assign_options) -> ExerciseSet:
+    """One set: its questions (with points and answer variables), locked cells and public tests."""
+    from coursepack import learner
+
+    assigned = learner.assign(source, **assign_options)
+    learner_nb = learner.read_notebook(assigned.learner_notebook)
+    locked = [_source(c) for c in learner_nb["cells"]
+              if c.get("metadata", {}).get("editable") is False and _source(c).strip()]
+    questions = []
+    for config in _question_configs(source):
+        name, manual = str(config["name"]), bool(config.get("manual", False))
+        test_file = assigned.tests_dir / f"{name}.py"
+        if manual or not test_file.exists():
+            questions.append(Question(name, float(config.get("points") or 0), manual=True))
+            continue
+        tests = _parse_tests(test_file)
+        questions.append(Question(name, float(tests.possible), test_file=test_file, variables=_test_variables(tests)))
+    return ExerciseSet(assigned.name, questions, locked, learner_nb["metadata"].get("otter", {}).get("tests", {}))
+
+
+def _question_configs(source: Path) -> list[dict]:
+    """The YAML of every ``# BEGIN QUESTION`` raw cell of an assign notebook, in order."""
+    import yaml
+
+    configs = []
+    for cell in json.loads(source.read_text(encoding="utf-8"))["cells"]:
+        text = _source(cell)
+        if cell["cell_type"] == "raw" and re.match(r"#\s*BEGIN\s+QUESTION", text, flags=re.IGNORECASE):
+            configs.append(yaml.safe_load(text.split("\n", 1)[1]) if "\n" in text else {})
+    return configs
+
+
+def _parse_tests(path: Path):
+    """Parse an otter test file (exception-based or OK format) with otter's own reader."""
+    from otter.nbmeta_config import NBMetadataConfig
+    from otter.test_files import create_test_file
+
+    return create_test_file(str(path), NBMetadataConfig())
+
+
+def _test_variables(tests) -> tuple[str, ...]:
+    """Names of the answer variables a question's tests read.
+
+    Exception-based tests name them as function parameters; for OK-format (doctest) tests, every
+    free name in the test code that is not a builtin or ``pd``/``np``.
+    """
+    import builtins
+
+    names: set[str] = set()
+    for case in tests.test_cases:
+        if hasattr(case.body, "_get_func_params"):
+            names.update(p for p in case.body._get_func_params() if p != "env")
+        else:
+            code = "\n".join(line[4:] for line in str(case.body).splitlines() if line.startswith((">>> ", "... ")))
+            tree = ast.parse(code)
+            assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            names.update(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                         and n.id not in assigned and not hasattr(builtins, n.id) and n.id not in {"pd", "np"})
+    return tuple(sorted(names))
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+# --- matching files to sets ----------------------------------------------------------------------
+
+
+def match(path: Path, set_names) -> tuple[str | None, str]:
+    """``(set name, student id)`` from a file name; set name None if no set is named.
+
+    The longest set name contained in the file's stem wins; the student id is what is left on
+    either side, stripped of ``_``, ``-``, spaces and dots (``alice_01-the-deployment`` and
+    ``01-the-deployment_alice`` both give ``alice``). With nothing left, the id is the stem.
+    """
+    stem = path.stem
+    for name in sorted(set_names, key=len, reverse=True):
+        at = stem.find(name)
+        if at >= 0:
+            parts = [stem[:at].strip("_- ."), stem[at + len(name):].strip("_- .")]
+            return name, "_".join(p for p in parts if p) or stem
+    return None, stem
+
+
+# --- encoding answers as plain data (runs in the sandbox) and decoding them (runs here) ----------
+
+_DTYPES = {f"{p}{n}" for p in ("int", "uint", "Int", "UInt") for n in (8, 16, 32, 64)} | {
+    "float32", "float64", "Float32", "Float64", "bool", "boolean", "object", "str", "string",
+    *(f"datetime64[{u}]" for u in ("s", "ms", "us", "ns")), *(f"timedelta64[{u}]" for u in ("s", "ms", "us", "ns")),
+}
+MAX_ITEMS = 200_000  #: most list items or table cells in one answer
+MAX_STRING = 100_000  #: longest string in an answer
+
+
+_exact_type, _int_repr, _str_copy = type, int.__repr__, str.__str__  # bound before any student code runs
+
+
+class Unsupported:
+    """Stands in for an answer whose type the grader does not accept; fails every test."""
+
+    def __init__(self, type_name: str):
+        self.type_name = type_name
+
+    def __repr__(self):
+        return f"<answer of unsupported type {self.type_name}>"
+
+
+def encode(value, budget: list | None = None):
+    """A JSON-able, tagged description of ``value``, by value; unsupported types are named only.
+
+    Types are compared exactly (``type(x) is int``), so subclasses (which can redefine ``==``,
+    ``isinstance`` checks or ``repr``) are refused.
+    """
+    import numpy as np
+    import pandas as pd
+
+    budget = budget if budget is not None else [MAX_ITEMS]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ValueError("answer too large")
+    kind = _exact_type(value)
+    if value is None or value is Ellipsis:
+        return {"t": "none" if value is None else "ellipsis"}
+    if kind is bool:
+        return {"t": "bool", "v": value is True}
+    if kind is int:
+        return {"t": "int", "v": _int_repr(value)}
+    if kind is str:
+        if len(value) > MAX_STRING:
+            raise ValueError("string too long")
+        return {"t": "str", "v": _str_copy(value)}
+    if kind is float:
+        return {"t": "float", "v": float.__repr__(value)}
+    if kind in (list, tuple):
+        return {"t": kind.__name__, "v": [encode(x, budget) for x in value]}
+    if kind is dict:
+        return {"t": "dict", "v": [[encode(k, budget), encode(v, budget)] for k, v in dict.items(value)]}
+    if kind in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+                np.float32, np.float64, np.bool_):
+        return {"t": "np", "dtype": np.dtype(kind).name, "v": encode(value.item(), budget)}
+    if kind is pd.Timestamp:
+        return {"t": "timestamp", "v": value.isoformat(), "unit": value.unit}
+    if kind is pd.Timedelta:
+        return {"t": "timedelta", "v": int(value.value)}
+    if value is pd.NA or value is pd.NaT:
+        return {"t": "na" if value is pd.NA else "nat"}
+    if kind is np.ndarray and value.ndim == 1 and str(value.dtype) in _DTYPES:
+        return {"t": "ndarray", "dtype": str(value.dtype), "v": _encode_values(pd.Series(value), budget)}
+    if kind is pd.Series:
+        return {"t": "series", "dtype": _dtype(value), "name": encode(value.name, budget),
+                "index": _encode_index(value.index, budget), "v": _encode_values(value, budget)}
+    if kind is pd.DataFrame:
+        columns = [value.iloc[:, i] for i in range(value.shape[1])]
+        return {"t": "frame", "index": _encode_index(value.index, budget),
+                "columns": _encode_index(value.columns, budget),
+                "dtypes": [_dtype(c) for c in columns], "v": [_encode_values(c, budget) for c in columns]}
+    return {"t": "unsupported", "type": _type_name(kind)}
+
+
+def _type_name(kind) -> str:
+    try:
+        return f"{_exact_type.__getattribute__(kind, '__module__')}.{_exact_type.__getattribute__(kind, '__qualname__')}"[:200]
+    except Exception:  # noqa: BLE001 - a hostile metaclass; the name is only informative
+        return "?"
+
+
+def _dtype(series) -> str:
+    dtype = str(series.dtype)
+    if dtype not in _DTYPES:
+        raise TypeError(f"unsupported dtype {dtype}")
+    return dtype
+
+
+def _encode_index(index, budget):
+    import pandas as pd
+
+    if type(index) is pd.RangeIndex:
+        return {"t": "range", "start": index.start, "stop": index.stop, "step": index.step,
+                "name": encode(index.name, budget)}
+    if type(index) not in (pd.Index, pd.DatetimeIndex):
+        raise TypeError(f"unsupported index {type(index).__name__}")
+    return {"t": "index", "dtype": _dtype(index), "name": encode(index.name, budget),
+            "v": _encode_values(pd.Series(index), budget)}
+
+
+def _encode_values(series, budget) -> list:
+    """The values of a Series as JSON-able data (missing values as None)."""
+    import pandas as pd
+
+    dtype = _dtype(series)
+    budget[0] -= len(series)
+    if budget[0] < 0:
+        raise ValueError("answer too large")
+    values = series.tolist()
+    if dtype.startswith("datetime64"):
+        return [None if v is pd.NaT else v.isoformat() for v in values]
+    if dtype.startswith("timedelta64"):
+        return [None if v is pd.NaT else int(v.value) for v in values]
+    if dtype == "object":
+        return [encode(v, budget) for v in values]
+    return [None if (v is pd.NA or v is None or (type(v) is float and math.isnan(v) and dtype in ("str", "string")))
+            else float.__repr__(v) if type(v) is float else v for v in values]
+
+
+def decode(data):
+    """Rebuild an answer from :func:`encode`'s description (raises on anything malformed)."""
+    import numpy as np
+    import pandas as pd
+
+    tag = data["t"]
+    if tag in ("none", "ellipsis", "na", "nat"):
+        return {"none": None, "ellipsis": ..., "na": pd.NA, "nat": pd.NaT}[tag]
+    if tag == "bool":
+        return bool(data["v"])
+    if tag == "int":
+        return int(data["v"])
+    if tag == "str":
+        return str(data["v"])
+    if tag == "float":
+        return float(data["v"])
+    if tag in ("list", "tuple"):
+        items = [decode(x) for x in data["v"]]
+        return items if tag == "list" else tuple(items)
+    if tag == "dict":
+        return {decode(k): decode(v) for k, v in data["v"]}
+    if tag == "np":
+        return np.dtype(_allowed(data["dtype"])).type(decode(data["v"]))
+    if tag == "timestamp":
+        return pd.Timestamp(str(data["v"])).as_unit(str(data["unit"]))
+    if tag == "timedelta":
+        return pd.Timedelta(int(data["v"]), unit="ns")
+    if tag == "ndarray":
+        return _decode_values(data["v"], data["dtype"], None).to_numpy()
+    if tag == "series":
+        index = _decode_index(data["index"])
+        series = _decode_values(data["v"], data["dtype"], index)
+        series.name = decode(data["name"])
+        return series
+    if tag == "frame":
+        index, columns = _decode_index(data["index"]), _decode_index(data["columns"])
+        parts = [_decode_values(v, d, index) for v, d in zip(data["v"], data["dtypes"], strict=True)]
+        frame = pd.DataFrame(dict(enumerate(parts)), index=index) if parts else pd.DataFrame(index=index)
+        frame.columns = columns
+        return frame
+    if tag == "unsupported":
+        return Unsupported(str(data["type"]))
+    raise ValueError(f"unknown tag {tag!r}")
+
+
+def _allowed(dtype: str) -> str:
+    if dtype not in _DTYPES:
+        raise ValueError(f"dtype {dtype!r} not accepted")
+    return dtype
+
+
+def _decode_values(values: list, dtype: str, index):
+    import pandas as pd
+
+    dtype = _allowed(dtype)
+    if dtype.startswith("datetime64"):
+        series = pd.Series(pd.to_datetime([v for v in values]), index=index).astype(dtype)
+    elif dtype.startswith("timedelta64"):
+        series = pd.Series(pd.to_timedelta([v for v in values], unit="ns"), index=index).astype(dtype)
+    elif dtype == "object":
+        series = pd.Series([decode(v) for v in values], index=index, dtype=object)
+    else:
+        series = pd.Series([float(v) if type(v) is str and dtype.lower().startswith("float") else v for v in values],
+                           index=index, dtype=dtype)
+    if str(series.dtype) != dtype:
+        raise ValueError(f"rebuilt dtype {series.dtype} instead of {dtype}")
+    return series
+
+
+def _decode_index(data):
+    import pandas as pd
+
+    if data["t"] == "range":
+        return pd.RangeIndex(int(data["start"]), int(data["stop"]), int(data["step"]), name=decode(data["name"]))
+    values = _decode_values(data["v"], data["dtype"], None)
+    return pd.Index(values, dtype=data["dtype"], name=decode(data["name"]))
+
+
+# --- the sandbox (runs in a forked child of the fork server) -------------------------------------
+
+
+def _prewarm() -> None:
+    """Load what notebooks use, once, in the fork server (never in a process that runs students' code)."""
+    import importlib
+
+    for name in PREWARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - an optional module; submissions that need it import it
+            pass
+    try:
+        from coursepack import data
+
+        data.load_all()
+        from IPython.core.interactiveshell import InteractiveShell
+        from traitlets.config import Config
+
+        config = Config()
+        config.HistoryManager.enabled = False  # no sqlite file, no history thread before fork
+        InteractiveShell.instance(config=config)
+    except Exception:  # noqa: BLE001 - the sandbox reports any real problem per submission
+        pass
+
+
+if os.environ.pop("COURSEPACK_GRADER_PREWARM", None) == "1":  # set only for the fork server
+    _prewarm()
+
+
+class _CappedOutput:
+    """Stands in for sys.stdout/sys.stderr: counts what is printed and keeps none of it."""
+
+    encoding, errors = "utf-8", "replace"
+
+    def __init__(self):
+        self.count = 0
+
+    def write(self, text) -> int:
+        self.count += len(text) if type(text) is str else 0
+        return len(text) if type(text) is str else 0
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        return 1
+
+
+def _sandbox_main(conn, job: dict) -> None:
+    """Entry point of the sandbox process: set up confinement, run the cells, report after each.
+
+    Every report is one JSON message: ``{"kind": "cell", "index", "error", "output", "blocked",
+    "answers"}``; the first says which confinement is in force and the last is ``{"kind": "done"}``.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.setsid()  # its own process group, so that the grader can end it and anything it started
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    output = _CappedOutput()
+    sys.stdout = sys.stderr = output
+    os.environ.update({"TMPDIR": job["scratch"], "HOME": job["scratch"], "MPLCONFIGDIR": job["scratch"]})
+    os.chdir(job["scratch"])
+    _limit_resources()
+    isolation = "audit hook only"
+    if job["confine"] and _confine(job):
+        isolation = "namespaces+seccomp" if _seccomp() else "namespaces"
+        os.chdir(job["workdir"])
+        os.environ.update({"TMPDIR": "/tmp", "HOME": job["workdir"], "MPLCONFIGDIR": job["workdir"]})
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.displayhook.compute_format_data = lambda result: ({}, {})  # no repr of the last value
+    shell.display_pub.publish = lambda *args, **kwargs: None
+    shell.user_ns["grader"] = _NoGrader()  # otter's cells are not run; stray calls do nothing
+    readable = tuple(os.path.realpath(p) for p in job["readable"])
+    sys.path[:] = [p for p in sys.path if p == "" or os.path.realpath(p).startswith(readable)]
+    sys.path_importer_cache.clear()
+    blocked: list[str] = []
+    _install_guard(job, blocked, os.getcwd(), allow_ctypes=isolation == "namespaces+seccomp")
+    send = conn.send_bytes
+    send(json.dumps({"kind": "ready", "isolation": isolation}).encode())
+    import builtins
+
+    ours = dict(builtins.__dict__)  # the builtins our reporting code relies on
+    for index, source in enumerate(job["cells"]):
+        error = None
+        try:
+            result = shell.run_cell(source, store_history=False)
+            problem = result.error_before_exec or result.error_in_exec
+            if problem is not None:
+                error = _describe(problem)
+        except BaseException as exc:  # noqa: BLE001 - e.g. an interrupt outside the cell's own code
+            error = _describe(exc)
+        theirs = dict(builtins.__dict__)  # a cell may have replaced type, isinstance, int...
+        builtins.__dict__.update(ours)
+        try:
+            send(_report(index, error, output.count, blocked, shell.user_ns, job["variables"]))
+        finally:
+            builtins.__dict__.clear()
+            builtins.__dict__.update(theirs)
+        del blocked[:]
+    send(b'{"kind": "done"}')
+
+
+def _report(index: int, error, output: int, blocked: list, namespace: dict, variables: list) -> bytes:
+    """One cell's report: its error, printed bytes, refused actions and every answer, encoded."""
+    answers = {}
+    for name in variables:
+        if name in namespace:
+            try:
+                answers[name] = encode(namespace[name])
+            except BaseException as exc:  # noqa: BLE001
+                answers[name] = {"t": "unsupported", "type": f"unreadable ({_describe(exc)})"[:200]}
+    report = {"kind": "cell", "index": index, "error": error, "output": output, "blocked": blocked[:20],
+              "answers": answers}
+    return json.dumps(report).encode()
+
+
+class _NoGrader:
+    """Stands in for ``otter.Notebook`` in the sandbox: every method does nothing."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+def _describe(exc: BaseException) -> str:
+    """``TypeName: message`` of an exception, short, never trusting its ``__str__``."""
+    name = _type_name(_exact_type(exc)).rsplit(".", 1)[-1]
+    try:
+        text = BaseException.__str__(exc)
+    except Exception:  # noqa: BLE001
+        text = ""
+    return f"{name}: {text}"[:300] if text else name
+
+
+def _limit_resources() -> None:
+    """Cap memory, file sizes and core dumps of the sandbox process."""
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing
+    limits = [(resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT), (resource.RLIMIT_CORE, 0)]
+    try:
+        with open("/proc/self/statm") as statm:
+            used = int(statm.read().split()[0]) * resource.getpagesize()
+        limits.append((resource.RLIMIT_AS, used + MEMORY_LIMIT))
+    except OSError:
+        pass
+    for which, value in limits:
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+_SYSCALLS = {  # syscall numbers: (x86_64, aarch64)
+    "kill": (62, 129), "tkill": (200, 130), "tgkill": (234, 131), "ptrace": (101, 117),
+    "process_vm_readv": (310, 270), "process_vm_writev": (311, 271), "pidfd_open": (434, 434),
+    "pidfd_send_signal": (424, 424), "pidfd_getfd": (438, 438), "execve": (59, 221), "execveat": (322, 281),
+    "mount": (165, 40), "umount2": (166, 39), "pivot_root": (155, 41), "chroot": (161, 51),
+    "unshare": (272, 97), "setns": (308, 268), "open_by_handle_at": (304, 265), "kcmp": (312, 272),
+    "bpf": (321, 280), "perf_event_open": (298, 241), "userfaultfd": (323, 282), "keyctl": (250, 219),
+}
+_ARCHES = {"x86_64": (0, 0xC000003E), "aarch64": (1, 0xC00000B7)}
+
+
+def _confine(job: dict) -> bool:
+    """Move this process into a file system that holds only what a notebook needs.
+
+    In new user, mount, PID and network namespaces, a fresh root is assembled from read-only
+    bind mounts of the system folders (``/usr``, ``/lib``...), Python's installation, the
+    ``coursepack`` package and ``data/``, plus the submission's scratch folder at
+    ``job["workdir"]``; the old root is detached, so the repository, the hidden tests, the other
+    submissions and the output folder are simply not there, and ``/proc`` and the network are
+    absent. A second user namespace then locks those mounts. Processes the code might start land
+    in the new PID namespace, where the grader's processes do not exist.
+
+    Returns False, having changed nothing, where user namespaces are unavailable.
+    """
+    import ctypes
+    import platform
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    newns, newuser, newpid, newnet = 0x00020000, 0x10000000, 0x20000000, 0x40000000
+    rdonly, nosuid, nodev, remount, bind, rec, private = 1, 2, 4, 32, 4096, 16384, 1 << 18
+    uid, gid = os.getuid(), os.getgid()
+    if platform.machine() not in _ARCHES or libc.unshare(newns | newuser | newpid | newnet) != 0:
+        return False
+
+    def check(status: int, what: str) -> None:
+        if status != 0:
+            raise OSError(ctypes.get_errno(), what)
+
+    def mount(source, target: str, fstype=None, flags=0, options=None) -> None:
+        check(libc.mount(source.encode() if source else None, target.encode(),
+                         fstype.encode() if fstype else None, flags, options.encode() if options else None),
+              f"mount {target}")
+
+    try:
+        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(text)
+        mount(None, "/", flags=rec | private)
+        scratch = os.open(job["scratch"], os.O_RDONLY | os.O_DIRECTORY)  # opened in this namespace
+        mount("tmpfs", "/tmp", "tmpfs", nosuid | nodev, "size=1m")
+        root = "/tmp/root"
+        os.mkdir(root)
+        mount("tmpfs", root, "tmpfs", nosuid | nodev, "size=64m,mode=755")
+        bound: list[str] = []
+
+        def bind_into_root(path: str, read_only: bool = True) -> None:
+            target = root + path
+            if os.path.isdir(path):
+                os.makedirs(target, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                open(target, "w").close()
+            mount(path, target, flags=bind | rec)
+            if read_only:
+                mount(None, target, flags=remount | bind | rdonly | nosuid | nodev)
+            bound.append(path)
+
+        for path in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"):
+            if os.path.islink(path):
+                os.symlink(os.readlink(path), root + path)
+            elif os.path.isdir(path):
+                bind_into_root(path)
+        for path in sorted({os.path.realpath(p) for p in job["readable"]}):
+            if os.path.exists(path) and not any(path == b or path.startswith(b + "/") for b in bound):
+                bind_into_root(path)
+        for device in ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"):
+            bind_into_root(device, read_only=False)
+        os.mkdir(root + "/tmp", 0o1777)
+        os.chmod(root + "/tmp", 0o1777)
+        os.mkdir(root + job["workdir"])
+        mount(f"/proc/self/fd/{scratch}", root + job["workdir"], flags=bind)
+        os.close(scratch)
+        os.mkdir(root + "/.old")
+        check(libc.syscall(_SYSCALLS["pivot_root"][_ARCHES[platform.machine()][0]],
+                           root.encode(), (root + "/.old").encode()), "pivot_root")
+        os.chdir("/")
+        check(libc.umount2(b"/.old", 2), "detach the old root")  # MNT_DETACH
+        os.rmdir("/.old")
+        check(libc.unshare(newns | newuser), "lock the mounts")
+    except OSError:
+        os._exit(70)  # half-confined: no grade is better than a leak; the grader reports a crash
+    return True
+
+
+def _seccomp() -> bool:
+    """Refuse, at the kernel, the system calls a notebook never needs and a sandbox escape would.
+
+    Signals may only go to this process itself; running programs, tracing or reading other
+    processes, pidfds, mounts and namespaces are refused with EPERM. Inherited by any child.
+    """
+    import ctypes
+    import platform
+
+    column, arch = _ARCHES[platform.machine()]
+    own_pid = os.getpid()
+    ld_w_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, deny = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    program = [(ld_w_abs, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, deny), (ld_w_abs, 0, 0, 0),
+               (jge, 0, 1, 0x40000000), (ret, 0, 0, deny)]  # wrong ABI, x32 calls: refused
+    own_only = {_SYSCALLS[name][column] for name in ("kill", "tgkill")}
+    for name, numbers in _SYSCALLS.items():
+        number = numbers[column]
+        if number in own_only:  # allowed only with args[0] == own pid
+            program += [(jeq, 0, 4, number), (ld_w_abs, 0, 0, 16), (jeq, 0, 1, own_pid), (ret, 0, 0, allow),
+                        (ret, 0, 0, deny)]
+        else:
+            program += [(jeq, 0, 1, number), (ret, 0, 0, deny)]
+    program.append((ret, 0, 0, allow))
+
+    class Filter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
+
+    filters = (Filter * len(program))(*[Filter(*instruction) for instruction in program])
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+        return False
+    return libc.prctl(22, 2, ctypes.byref(Program(len(program), filters)), 0, 0) == 0  # SECCOMP_MODE_FILTER
+
+
+def _install_guard(job: dict, blocked: list, workdir: str, allow_ctypes: bool = False) -> None:
+    """An audit hook that refuses what submissions never need (PEP 578; defence in depth).
+
+    Reading is allowed in the working folder, Python's installation and libraries, the
+    ``coursepack`` package and ``data/``; writing only in the working folder. Starting processes,
+    sending signals, sockets, ctypes, adding audit hooks, raising resource limits and reading
+    other processes' ``/proc`` entries are refused. A refused action raises PermissionError in
+    the student's cell and is reported to the grader. ``ctypes`` (which some libraries use when
+    imported) is allowed only inside namespaces with seccomp, where it cannot reach anything more.
+    """
+    realpath, isdir, fspath = os.path.realpath, os.path.isdir, os.fspath
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+    own = tuple(realpath(p) for p in {workdir, job["scratch"]})
+    readable = own + tuple(realpath(p) for p in job["readable"]) + (f"/proc/{os.getpid()}", "/dev/null", "/dev/urandom")
+    hidden = tuple(realpath(p) for p in job["hide"])
+    denied_prefixes = ("subprocess.", "os.exec", "os.spawn", "os.posix_spawn", "os.fork", "os.forkpty", "os.system",
+                       "os.kill", "os.killpg", "signal.pthread_kill", "os.setsid", "ctypes.", "socket.",
+                       "resource.setrlimit", "resource.prlimit", "sys.addaudithook", "gc.get_referrers",
+                       "gc.get_objects", "gc.get_referents", "os.symlink", "os.link", "os.chroot",
+                       "sqlite3.", "dbm.", "webbrowser.", "urllib.", "pty.")
+    if allow_ctypes:
+        denied_prefixes = tuple(p for p in denied_prefixes if p != "ctypes.")
+    path_events = {"os.listdir", "os.scandir", "os.chdir", "os.remove", "os.rmdir", "os.mkdir", "os.rename",
+                   "os.truncate", "os.chmod", "os.chown", "os.utime", "shutil.rmtree", "shutil.copyfile",
+                   "shutil.copytree", "shutil.move", "shutil.copymode", "shutil.copystat", "shutil.chown"}
+    writing_events = path_events - {"os.listdir", "os.scandir", "os.chdir"}
+
+    def inside(path: str, roots: tuple) -> bool:
+        return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
+
+    def allowed(path, write: bool) -> bool:
+        if type(path) is int:
+            return not write or path > 2 or True
+        path = realpath(fspath(path)) if not isinstance(path, bytes) else realpath(path.decode(errors="replace"))
+        if inside(path, own) or path == "/dev/null":
+            return True
+        if write or inside(path, hidden):
+            return False
+        return inside(path, readable)
+
+    def refuse(event: str, detail) -> None:
+        blocked.append(f"{event} {detail!s:.120}")
+        raise PermissionError(f"blocked by the grader's sandbox: {event}")
+
+    def guard(event: str, args: tuple) -> None:
+        if event == "open":
+            path, mode, flags = args
+            write = bool(flags & write_flags) if type(flags) is int else any(c in str(mode) for c in "wax+")
+            if path is None or type(path) is int:
+                return
+            if not allowed(path, write) or (mode is None and not write and isdir(path) and not inside(realpath(fspath(path)), own)):
+                refuse(event, path)
+        elif event.startswith(denied_prefixes):
+            refuse(event, args[:1])
+        elif event in path_events:
+            targets = [a for a in args if type(a) in (str, bytes) or hasattr(a, "__fspath__")]
+            if any(type(a) is int for a in args[:1]):
+                refuse(event, args[:1])
+            for i, target in enumerate(targets):
+                write = event in writing_events and not (event.startswith("shutil.copy") and i == 0)
+                if not allowed(target, write):
+                    refuse(event, target)
+        elif event == "object.__setattr__" and args and args[0] is guard:
+            refuse(event, "guard")
+
+    sys.addaudithook(guard)
+
+
+# --- running one submission ----------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """One gradebook row and the feedback behind it."""
+
+    file: str
+    student: str
+    exercise_set: str = ""
+    sha256: str = ""
+    status: str = "ok"
+    scores: dict = field(default_factory=dict)  #: question -> points (None for written questions)
+    possible: float = 0.0
+    manual_possible: float = 0.0
+    flags: list = field(default_factory=list)
+    problems: list = field(default_factory=list)  #: plain-words notes, worst first
+    failures: dict = field(default_factory=dict)  #: question -> list of failure messages
+    written: dict = field(default_factory=dict)  #: written question -> the student's answer
+    isolation: str = ""
+
+    @property
+    def total(self) -> float:
+        return round(sum(v for v in self.scores.values() if v is not None), 4)
+
+    def worsen(self, status: str, problem: str) -> None:
+        """Record a problem; keep the worst status."""
+        if STATUSES.index(status) < STATUSES.index(self.status):
+            self.status = status
+        self.problems.append(problem)
+
+
+class Grader:
+    """Grades submissions: one fork server, sandboxes forked from it, checks run here."""
+
+    def __init__(self, *, timeout: float = 30.0, hide: list[Path] = (), names=None, only=None,
+                 sets: dict[str, ExerciseSet] | None = None):
+        import multiprocessing
+
+        self.timeout = timeout
+        if sets is not None:  # given directly (tests)
+            self.names, self.sets, self.broken = list(sets), sets, {}
+        else:
+            self.names = list(names) if names is not None else set_names()
+            self.sets, self.broken = load_sets(self.names if only is None else only)
+        self.scratch_root = Path(tempfile.mkdtemp(prefix="coursepack-grading-"))
+        os.chmod(self.scratch_root, 0o700)
+        self.hide = [str(Path(p).resolve()) for p in hide] + [str(p) for p in sorted(ROOT.iterdir())
+                                                               if p.is_dir() and p.name not in {"coursepack", "data", ".venv"}]
+        self.readable = [sys.prefix, sys.base_prefix, sys.exec_prefix, str(ROOT / "coursepack"), str(ROOT / "data"),
+                         "/usr/share/zoneinfo", "/etc/localtime", "/usr/lib", "/lib", "/usr/local/lib"]
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+            os.environ.setdefault(name, "1")  # single-threaded libraries fork safely
+        self.context = multiprocessing.get_context("forkserver")
+        self.context.set_forkserver_preload(["coursepack.grading"])
+        os.environ["COURSEPACK_GRADER_PREWARM"] = "1"
+        try:
+            from multiprocessing import forkserver
+
+            with _without_main():
+                forkserver.ensure_running()
+        finally:
+            os.environ.pop("COURSEPACK_GRADER_PREWARM", None)
+
+        self.confine = True
+        self.confine = self._probe()
+
+    def _job(self, scratch: Path, cells: list[str], variables: list[str]) -> dict:
+        """What a sandbox process needs to know: where it runs, what it may read, what it runs."""
+        return {"scratch": str(scratch), "workdir": "/submission", "cells": cells, "variables": variables,
+                "hide": self.hide + [str(self.scratch_root)], "readable": self.readable, "confine": self.confine}
+
+    def _probe(self) -> bool:
+        """Whether sandboxes can be confined by namespaces here (one throw-away sandbox)."""
+        scratch = Path(tempfile.mkdtemp(dir=self.scratch_root))
+        receive, send = self.context.Pipe(duplex=False)
+        process = self.context.Process(target=_module()._sandbox_main, args=(send, self._job(scratch, [], [])), daemon=True)
+        with _without_main():
+            process.start()
+        send.close()
+        try:
+            ready = json.loads(receive.recv_bytes(MAX_MESSAGE_BYTES)) if receive.poll(STARTUP_TIMEOUT) else {}
+        except (EOFError, OSError):
+            ready = {}
+        process.join(5)
+        shutil.rmtree(scratch, ignore_errors=True)
+        return str(ready.get("isolation", "")).startswith("namespaces")
+
+    def close(self) -> None:
+        shutil.rmtree(self.scratch_root, ignore_errors=True)
+
+    def grade(self, path: Path) -> Result:
+        """Grade one submission file; never raises for anything the file contains."""
+        path = Path(path)
+        set_name, student = match(path, self.names)
+        result = Result(file=path.name, student=student, exercise_set=set_name or "")
+        try:
+            raw = path.read_bytes() if path.stat().st_size <= MAX_FILE_BYTES else None
+        except OSError as err:
+            result.worsen("invalid", f"could not read the file ({err.strerror})")
+            return result
+        if raw is None:
+            result.worsen("invalid", f"file larger than {MAX_FILE_BYTES // 2**20} MB; not read")
+            return result
+        result.sha256 = hashlib.sha256(raw).hexdigest()
+        if set_name is None:
+            result.worsen("unmatched", f"the file name names no exercise set (expected one of: {', '.join(self.names)})")
+            return result
+        if set_name not in self.sets:
+            result.worsen("crashed", f"exercise set {set_name} could not be built: {self.broken.get(set_name)}")
+            return result
+        exercise = self.sets[set_name]
+        result.scores = {q.name: (None if q.manual else 0.0) for q in exercise.questions}
+        result.possible = sum(q.points for q in exercise.auto)
+        result.manual_possible = sum(q.points for q in exercise.questions if q.manual)
+        notebook = _read_notebook(raw, result)
+        if notebook is None:
+            return result
+        cells = [c for c in notebook["cells"] if isinstance(c, dict)]
+        self._inspect(exercise, notebook, cells, result)
+        code = {number: _source(c) for number, c in enumerate(cells, start=1)
+                if c.get("cell_type") == "code" and not _is_otter_plumbing(_source(c))}
+        answers = self._run(path, raw, code, exercise, result)
+        self._check(exercise, answers, result)
+        return result
+
+    def _inspect(self, exercise: ExerciseSet, notebook: dict, cells: list, result: Result) -> None:
+        """Flag changed locked cells and test metadata; collect the written answers."""
+        sources = {_source(c) for c in cells}
+        changed = sum(1 for s in exercise.locked_sources if s not in sources)
+        if changed:
+            result.flags.append("locked-cells-changed")
+            result.problems.append(f"{changed} locked cell(s) (question text or checks) were deleted or edited; "
+                                   "they are not used for grading")
+        metadata = notebook.get("metadata")
+        tests = metadata.get("otter", {}).get("tests", {}) if isinstance(metadata, dict) and isinstance(metadata.get("otter"), dict) else None
+        if tests != exercise.test_metadata:
+            result.flags.append("test-metadata-changed")
+            result.problems.append("the tests in the notebook's metadata were changed; they are not used for grading")
+        manual = [q.name for q in exercise.questions if q.manual]
+        blocks, current = [], None
+        for cell in cells:
+            text = _source(cell)
+            if "<!-- END QUESTION -->" in text and current is not None:
+                blocks.append(current)
+                current = None
+            if "<!-- BEGIN QUESTION -->" in text:
+                current = []
+            elif current is not None:
+                current.append(text.strip())
+        for name, block in zip(manual, blocks):
+            answer = "\n\n".join(t for t in block if t and t != PLACEHOLDER)
+            result.written[name] = answer[:20_000]
+
+    def _run(self, path: Path, raw: bytes, code: dict[int, str], exercise: ExerciseSet, result: Result) -> dict:
+        """Run the code cells (cell number -> source) in a sandbox; return the last reported answers."""
+        scratch = Path(tempfile.mkdtemp(dir=self.scratch_root))
+        (scratch / path.name).write_bytes(raw)
+        numbers = list(code)
+        job = self._job(scratch, list(code.values()), exercise.variables)
+        receive, send = self.context.Pipe(duplex=False)
+        process = self.context.Process(target=_module()._sandbox_main, args=(send, job), daemon=True)
+        answers: dict = {}
+        output = index = 0
+        try:
+            with _without_main():
+                process.start()
+            send.close()
+            if not receive.poll(STARTUP_TIMEOUT):
+                result.worsen("crashed", "the sandbox did not start")
+                return answers
+            ready = json.loads(receive.recv_bytes(MAX_MESSAGE_BYTES))
+            result.isolation = str(ready.get("isolation", ""))[:40]
+            index = 0
+            while index < len(code):
+                if not receive.poll(self.timeout):
+                    result.worsen("timeout", f"cell {numbers[index]} ran longer than {self.timeout:g} s and was interrupted")
+                    os.kill(process.pid, signal.SIGINT)
+                    if not receive.poll(INTERRUPT_GRACE):
+                        result.problems[-1] += "; it did not stop, so the run ended there"
+                        break
+                report = json.loads(receive.recv_bytes(MAX_MESSAGE_BYTES))
+                if report.get("kind") != "cell" or report.get("index") != index:
+                    break
+                answers = report["answers"] if isinstance(report.get("answers"), dict) else answers
+                output = int(report.get("output") or 0)
+                if report.get("error") and not str(report["error"]).startswith("KeyboardInterrupt"):
+                    result.worsen("errors", f"cell {numbers[index]} raised {str(report['error'])[:300]}")
+                if report.get("blocked"):
+                    if "blocked-access" not in result.flags:
+                        result.flags.append("blocked-access")
+                    result.problems.append(f"cell {numbers[index]}: the sandbox refused "
+                                           + "; ".join(str(b)[:150] for b in report["blocked"][:3]))
+                index += 1
+        except (EOFError, OSError, ValueError) as err:
+            where = f"in cell {numbers[index]}" if index < len(numbers) else "at the end"
+            result.worsen("crashed", f"the sandbox process ended {where} ({type(err).__name__}); "
+                                     "answers reported before that were kept")
+        finally:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError, TypeError):
+                pass
+            process.join(5)
+            receive.close()
+            shutil.rmtree(scratch, ignore_errors=True)
+        if output > OUTPUT_LIMIT:
+            result.worsen("output-limit", f"the notebook printed {output / 2**20:.0f} MB; output is discarded "
+                                          f"(limit {OUTPUT_LIMIT // 2**20} MB) and grading went on")
+        return answers
+
+    def _check(self, exercise: ExerciseSet, answers: dict, result: Result) -> None:
+        """Rebuild the answers by value and run each question's tests on them, here."""
+        env = {}
+        for name in exercise.variables:
+            if name not in answers:
+                continue
+            try:
+                env[name] = decode(answers[name])
+            except Exception as err:  # noqa: BLE001 - malformed report: the answer counts as unsupported
+                env[name] = Unsupported(f"unreadable ({type(err).__name__})")
+            if type(env[name]) is Unsupported and "unsupported-answer-type" not in result.flags:
+                result.flags.append("unsupported-answer-type")
+        for name, value in env.items():
+            if type(value) is Unsupported:
+                result.problems.append(f"`{name}` is of type {value.type_name}, which the grader does not accept; "
+                                       "use a plain int, float, str, list, dict, Series or DataFrame")
+        for question in exercise.auto:
+            score, failures = run_tests(question.test_file, env)
+            result.scores[question.name] = score
+            if failures:
+                result.failures[question.name] = failures
+
+
+_START_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_main():
+    """Hide ``__main__`` while a sandbox starts, so that multiprocessing does not re-run the
+    caller's script in it (sandboxes need nothing from it, and scripts without an
+    ``if __name__ == "__main__"`` guard would break)."""
+    import types
+
+    with _START_LOCK:
+        real = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = real
+
+
+def _module():
+    """This module as imported by name, so that sandbox functions pickle as ``coursepack.grading.*``
+    (not ``__main__.*``) when the grader runs as ``python -m coursepack.grading``."""
+    from coursepack import grading
+
+    return grading
+
+
+def run_tests(test_file: Path, env: dict) -> tuple[float, list[str]]:
+    """Run one otter test file on plain answers; return the points earned and failure messages.
+
+    Otter parses the file and resolves the points; each case runs here so that the message of a
+    hidden case is shown only when it is the test's own ``assert`` message (written to be shown),
+    never a traceback that could reveal the expected value.
+    """
+    from otter.test_files.abstract_test import TestCaseResult
+
+    tests = _parse_tests(test_file)
+    if not all(hasattr(case.body, "call_func") for case in tests.test_cases):  # OK-format doctests
+        import numpy as np
+        import pandas as pd
+
+        tests.run({**env, "pd": pd, "np": np})
+        messages = [("A hidden check failed." if r.test_case.hidden else r.message)
+                    for r in tests.test_case_results if not r.passed]
+        return tests.score, messages
+    results, messages = [], []
+    for case in tests.test_cases:
+        try:
+            case.body.call_func(env)
+            results.append(TestCaseResult(case, "passed", True))
+        except Exception as err:  # noqa: BLE001 - a failing test, whatever it raised
+            own = isinstance(err, AssertionError) and _raised_in(err, str(test_file)) and str(err)
+            if own:
+                message = str(err)
+            elif case.hidden:
+                message = "A hidden check of the answer's value failed."
+            else:
+                message = f"{type(err).__name__}: {str(err)[:300]}"
+            label = "hidden check" if case.hidden else "check"
+            messages.append(f"{label} `{case.name}`: {message}")
+            results.append(TestCaseResult(case, message, False))
+    tests.test_case_results = results
+    return round(float(tests.score), 4), messages
+
+
+def _raised_in(err: BaseException, filename: str) -> bool:
+    """Whether the innermost frame of ``err``'s traceback is in ``filename``."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code.co_filename == filename
+
+
+def _read_notebook(raw: bytes, result: Result) -> dict | None:
+    """The submission as a notebook dict, or None (status ``invalid``) if it is not one."""
+    try:
+        notebook = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        result.worsen("invalid", f"not a notebook: the file is not valid JSON ({type(err).__name__})")
+        return None
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list) or notebook.get("nbformat") != 4:
+        result.worsen("invalid", "not a notebook: valid JSON, but no nbformat 4 'cells' list")
+        return None
+    return notebook
+
+
+def _is_otter_plumbing(source: str) -> bool:
+    """Whether a cell only sets up or calls otter (``import otter``, ``grader = otter.Notebook(...)``,
+    ``grader.check("q1")``...): grading never runs those, whatever the student made of them."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    if not tree.body:
+        return False
+    for node in tree.body:
+        if isinstance(node, ast.Import) and [a.name for a in node.names] == ["otter"]:
+            continue
+        value = node.value if isinstance(node, (ast.Expr, ast.Assign)) else None
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] != ["grader"]:
+            return False
+        call = value if isinstance(value, ast.Call) else None
+        target = call.func if call is not None else None
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in {"grader", "otter"}:
+            continue
+        return False
+    return True
+
+
+# --- the batch -----------------------------------------------------------------------------------
+
+
+def grade_folder(folder: Path, out: Path = DEFAULT_OUT, *, timeout: float = 30.0, workers: int | None = None,
+                 progress: bool = True, sets: dict[str, ExerciseSet] | None = None) -> list[Result]:
+    """Grade every ``.ipynb`` in ``folder``; write ``gradebook.csv`` and ``feedback/`` into ``out``.
+
+    ``sets`` replaces the sets built from ``exercises/`` (for tests of the grader itself).
+    """
+    folder, out = Path(folder).resolve(), Path(out).resolve()
+    files = sorted(p for p in folder.iterdir() if p.suffix == ".ipynb" and p.is_file())
+    workers = max(1, workers or os.cpu_count() or 1)
+    start = time.perf_counter()
+    names = list(sets) if sets is not None else set_names()
+    needed = {match(p, names)[0] for p in files} - {None}
+    grader = Grader(timeout=timeout, hide=[folder, out], names=names, only=needed, sets=sets)
+    results: list[Result | None] = [None] * len(files)
+    try:
+        with _Progress(len(files), enabled=progress) as bar, ThreadPoolExecutor(workers) as pool:
+            def one(i: int) -> None:
+                try:
+                    results[i] = grader.grade(files[i])
+                except Exception as err:  # noqa: BLE001 - a grader bug must not stop the batch
+                    results[i] = Result(file=files[i].name, student=files[i].stem)
+                    results[i].worsen("crashed", f"internal grader error: {type(err).__name__}: {err}")
+                bar.advance(results[i])
+
+            list(pool.map(one, range(len(files))))
+    finally:
+        grader.close()
+    done = [r for r in results if r is not None]
+    _mark_duplicates(done)
+    write_gradebook(done, out / "gradebook.csv", grader.sets)
+    write_feedback(done, out / "feedback", grader.sets)
+    if progress:
+        _summary(done, time.perf_counter() - start, out)
+    return done
+
+
+def _mark_duplicates(results: list[Result]) -> None:
+    seen: dict = {}
+    for r in results:
+        seen.setdefault((r.student, r.exercise_set), []).append(r)
+    for group in seen.values():
+        if len(group) > 1 and group[0].exercise_set:
+            for r in group:
+                r.flags.append("duplicate")
+
+
+def _cell(text) -> str:
+    """A CSV cell that spreadsheets will not run as a formula."""
+    text = str(text).replace("\r", " ").replace("\n", " ")
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _points(value) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def write_gradebook(results: list[Result], path: Path, sets: dict[str, ExerciseSet]) -> None:
+    """One row per submission: points per question, total, possible, status, flags, message."""
+    questions = list(dict.fromkeys(q.name for s in sets.values() for q in s.questions))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "exercise_set", "file", *questions, "total", "possible", "manual_possible",
+                         "status", "flags", "message", "sha256"])
+        for r in sorted(results, key=lambda r: (r.exercise_set, r.student, r.file)):
+            writer.writerow([_cell(r.student), r.exercise_set, _cell(r.file),
+                             *(_points(r.scores.get(q)) for q in questions),
+                             _points(r.total), _points(r.possible), _points(r.manual_possible), r.status,
+                             " ".join(r.flags), _cell(" | ".join(r.problems)[:1000]), r.sha256[:16]])
+
+
+def feedback_name(result: Result) -> str:
+    """File name of a student's feedback: ``<student>_<set>.md`` (made safe for any file system)."""
+    stem = f"{result.student}_{result.exercise_set}" if result.exercise_set else Path(result.file).stem
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip(".-")[:120] + ".md"
+
+
+def render_feedback(result: Result, sets: dict[str, ExerciseSet]) -> str:
+    """Markdown feedback for one submission."""
+    lines = [f"# Feedback: {result.exercise_set or 'unknown exercise set'}", "",
+             f"- Student: {result.student}", f"- File: {result.file}",
+             f"- Status: **{result.status}**", f"- Auto-graded points: **{result.total:g} / {result.possible:g}**"]
+    if result.manual_possible:
+        lines.append(f"- Written answers: {result.manual_possible:g} points, marked by your teacher")
+    if result.problems:
+        lines += ["", "## Notes from the grader", ""] + [f"- {p}" for p in result.problems]
+    exercise = sets.get(result.exercise_set)
+    if exercise:
+        lines += ["", "## Questions", "", "| Question | Points | |", "|---|---|---|"]
+        for q in exercise.questions:
+            got = "to be marked" if q.manual else f"{result.scores.get(q.name, 0):g} / {q.points:g}"
+            ok = "written" if q.manual else ("all checks passed" if not result.failures.get(q.name) else "see below")
+            lines.append(f"| {q.name} | {got} | {ok} |")
+        for name, messages in result.failures.items():
+            lines += ["", f"### {name}: what did not pass", ""] + [f"- {m}" for m in messages]
+        for q in exercise.questions:
+            if q.manual:
+                answer = result.written.get(q.name) or "_(no answer)_"
+                lines += ["", f"## {q.name}: written answer (for the human grader, {q.points:g} points)", "", answer]
+    return "\n".join(lines) + "\n"
+
+
+def write_feedback(results: list[Result], folder: Path, sets: dict[str, ExerciseSet]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for r in results:
+        (folder / feedback_name(r)).write_text(render_feedback(r, sets), encoding="utf-8")
+
+
+class _Progress:
+    """A rich progress bar on a terminal, one plain line per submission otherwise."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.enabled, self.done, self.lock = total, enabled, 0, threading.Lock()
+        self.rich = None
+        if enabled and sys.stderr.isatty():
+            from rich.progress import Progress
+
+            self.rich = Progress(transient=False)
+
+    def __enter__(self):
+        if self.rich:
+            self.rich.start()
+            self.task = self.rich.add_task("grading", total=self.total)
+        return self
+
+    def __exit__(self, *exc):
+        if self.rich:
+            self.rich.stop()
+
+    def advance(self, result: Result) -> None:
+        with self.lock:
+            self.done += 1
+            if self.rich:
+                self.rich.update(self.task, advance=1, description=result.file[:40])
+            elif self.enabled:
+                print(f"[{self.done:>3}/{self.total}] {result.file}: {result.status}, "
+                      f"{result.total:g}/{result.possible:g}", flush=True)
+
+
+def _summary(results: list[Result], seconds: float, out: Path) -> None:
+    counts = {s: sum(r.status == s for r in results) for s in STATUSES}
+    isolation = sorted({r.isolation for r in results if r.isolation})
+    print(f"\nGraded {len(results)} submission(s) in {seconds:.1f} s "
+          f"({len(results) / seconds if seconds else 0:.2f}/s); sandbox: {', '.join(isolation) or 'n/a'}")
+    print("Status: " + ", ".join(f"{s} {n}" for s, n in counts.items() if n))
+    flagged = [r for r in results if r.flags]
+    if flagged:
+        print(f"Flagged for a look: {', '.join(r.file for r in flagged)}")
+    print(f"Gradebook: {out / 'gradebook.csv'}\nFeedback:  {out / 'feedback'}/")
+
+
+# --- benchmark -----------------------------------------------------------------------------------
+
+
+def make_synthetic(folder: Path, n: int) -> list[Path]:
+    """``n`` submissions for set 01: full marks, partly right (with wrong types) and blank, in turn."""
+    from coursepack import learner
+
+    assigned = learner.assign(learner.exercise_sources()[0])
+    solution = json.loads(assigned.solution_notebook.read_text(encoding="utf-8"))
+    blank = json.loads(assigned.learner_notebook.read_text(encoding="utf-8"))
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        kind = ("full", "partial", "blank")[i % 3]
+        nb = json.loads(json.dumps(blank if kind == "blank" else solution))
+        if kind == "partial":
+            for cell in nb["cells"]:
+                text = _source(cell)
+                if text.startswith("article_4_choice"):
+                    cell["source"] = "article_4_choice = 1"
+                if "kursk_high_by_october = int(" in text:
+                    cell["source"] = text.replace("int(in_kursk[\"high\"].max())", "in_kursk[\"high\"].max()")
+        path = folder / f"student{i:03d}_{assigned.name}.ipynb"
+        path.write_text(json.dumps(nb), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def bench(n: int = 40, otter_sample: int = 5, workers: int | None = None) -> dict:
+    """Time this grader on ``n`` synthetic submissions and serial ``otter run`` on a sample."""
+    import subprocess
+
+    from coursepack import learner
+
+    with tempfile.TemporaryDirectory(prefix="coursepack-bench-") as tmp:
+        paths = make_synthetic(Path(tmp) / "submissions", n)
+        start = time.perf_counter()
+        results = grade_folder(Path(tmp) / "submissions", Path(tmp) / "grades", workers=workers, progress=False)
+        ours = time.perf_counter() - start
+        assert len(results) == n and all(r.status == "ok" for r in results), [r.problems for r in results]
+        ag_zip = learner.assign(learner.exercise_sources()[0]).autograder_zip
+        sample = paths[:otter_sample]
+        start = time.perf_counter()
+        for path in sample:
+            subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(ag_zip), "-o", str(Path(tmp) / "otter"),
+                            str(path)], check=True, capture_output=True)
+        per_otter = (time.perf_counter() - start) / len(sample)
+    figures = {"n": n, "workers": workers or os.cpu_count(), "ours_s": ours, "ours_per_s": n / ours,
+               "otter_each_s": per_otter, "otter_per_s": 1 / per_otter, "otter_sample": len(sample),
+               "ratio": (n / ours) * per_otter}
+    print(f"coursepack.grading: {n} submissions in {ours:.1f} s = {n / ours:.2f} submissions/s "
+          f"({figures['workers']} workers, fork-server start-up included)")
+    print(f"otter run (serial): {per_otter:.1f} s each, measured on {len(sample)} and extrapolated "
+          f"= {1 / per_otter:.2f} submissions/s, {per_otter * n:.0f} s for {n}")
+    print(f"speed-up: {figures['ratio']:.1f}x (target >= 5x on 2 cores); "
+          f"100 submissions would take about {100 / (n / ours):.0f} s here (target < 90 s)")
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m coursepack.grading",
+        description="Grade every .ipynb in FOLDER against its exercise set (matched by file name, e.g. "
+                    "alice_01-the-deployment.ipynb) into OUT/gradebook.csv and OUT/feedback/.")
+    parser.add_argument("folder", type=Path, nargs="?", help="folder of submitted notebooks")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per code cell (default: 30)")
+    parser.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: CPU count)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: _build/grades)")
+    parser.add_argument("--bench", action="store_true", help="benchmark against serial `otter run` instead")
+    parser.add_argument("--n", type=int, default=40, help="synthetic submissions for --bench (default: 40)")
+    parser.add_argument("--otter-sample", type=int, default=5, help="submissions timed with otter run (default: 5)")
+    args = parser.parse_args(argv)
+    if args.bench:
+        bench(args.n, args.otter_sample, args.workers)
+        return 0
+    if args.folder is None or not args.folder.is_dir():
+        parser.error("FOLDER must be a folder of .ipynb files")
+    results = grade_folder(args.folder, args.out, timeout=args.timeout, workers=args.workers)
+    return 0 if results is not None else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

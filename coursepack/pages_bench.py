@@ -1,0 +1,138 @@
+"""Page weight of the built book, measured in the browser: ``python -m coursepack.pages_bench [HTML_DIR]``.
+
+For every page of the book (default ``_build/html``) prints the bytes of HTML, JS, CSS, fonts and other
+files the page loads, uncompressed and gzipped, twice: as the page opens, and after scrolling to its end
+(a chapter loads its widget manager only when the reader nears a widget). Targets (issue "The HTML book
+works offline in a real browser, is accessible, and stays light"): a page without charts loads no more
+than the stock theme does, and every chapter page loads under 2.0 MB uncompressed on opening.
+
+The server and browser helpers here are shared with ``tests/test_browser.py``.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import gzip
+import http.server
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+KINDS = {"document": "HTML", "script": "JS", "stylesheet": "CSS", "font": "fonts"}
+COLUMNS = ["HTML", "JS", "CSS", "fonts", "other"]
+CHAPTER_LIMIT = 2_000_000
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Static file handler that keeps the console free of access logs."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` on a free port of 127.0.0.1 from a thread; yield the base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def launch(playwright, profile: Path, **options):
+    """Debian's Chromium with a fresh profile (Playwright's own browsers are never downloaded)."""
+    return playwright.chromium.launch_persistent_context(
+        profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
+        viewport={"width": 1280, "height": 900}, **options)
+
+
+def book_pages(book: Path) -> list[str]:
+    """Every HTML page of a built book, relative to its root (theme templates under _static excluded)."""
+    return sorted(p.relative_to(book).as_posix() for p in book.rglob("*.html") if "_static" not in p.parts)
+
+
+def measure(context, book: Path, url: str) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """Bytes ``[uncompressed, gzip]`` per kind that the page at ``url`` loads on opening and after scrolling.
+
+    The browser says which files a page requests; their sizes are those of the files in ``book``.
+    """
+    page = context.new_page()
+    origin = "/".join(url.split("/")[:3]) + "/"
+    loaded = []  # (kind, file) for every request the page made
+
+    def record(request) -> None:
+        path = unquote(urlsplit(request.url).path).lstrip("/")
+        loaded.append((KINDS.get(request.resource_type, "other"), book / (path or "index.html")))
+
+    # Routing also turns off the HTTP cache, so every page is weighed as on a first visit.
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(origin) else route.abort())
+    page.on("requestfinished", record)
+
+    def settled() -> dict[str, list[int]]:
+        """Wait until no request has finished for a second, then sum the bytes by kind."""
+        count = -1
+        while count != len(loaded):
+            count = len(loaded)
+            page.wait_for_timeout(1000)
+        sums = {kind: [0, 0] for kind in COLUMNS}
+        for kind, file in loaded:
+            body = file.read_bytes()
+            sums[kind][0] += len(body)
+            sums[kind][1] += len(gzip.compress(body, mtime=0))
+        return sums
+
+    page.goto(url)
+    opening = settled()
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    scrolled = settled()
+    page.close()
+    return opening, scrolled
+
+
+def kb(n: int) -> str:
+    """Bytes as whole kilobytes (1000 bytes)."""
+    return f"{n / 1000:,.0f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("book", nargs="?", type=Path, default=ROOT / "_build" / "html", help="built HTML folder")
+    args = parser.parse_args(argv)
+    if not (args.book / "index.html").is_file():
+        print(f"no built book at {args.book}: run `make book` first", file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    header = f"{'page':44} {'when':8} " + " ".join(f"{c:>6}" for c in COLUMNS) + f" {'total kB':>9} {'gzip kB':>8}"
+    print(header + "\n" + "-" * len(header))
+    over = []
+    with serve(args.book) as base, sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        context = launch(playwright, Path(profile))
+        for path in book_pages(args.book):
+            for when, sums in zip(("opening", "scrolled"), measure(context, args.book, base + path)):
+                total, zipped = sum(v[0] for v in sums.values()), sum(v[1] for v in sums.values())
+                cells = " ".join(f"{kb(sums[c][0]):>6}" for c in COLUMNS)
+                print(f"{path:44} {when:8} {cells} {kb(total):>9} {kb(zipped):>8}")
+                if when == "opening" and path.startswith("notebooks/") and total >= CHAPTER_LIMIT:
+                    over.append(path)
+        context.close()
+    print("\nkB = 1000 bytes; columns are uncompressed except 'gzip kB'.")
+    if over:
+        print(f"over the {CHAPTER_LIMIT / 1e6:.1f} MB chapter target on opening: {', '.join(over)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

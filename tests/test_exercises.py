@@ -1,0 +1,264 @@
+"""Every exercise set works both ways, and no solution or hidden test ever reaches learners.
+
+Both ways: graded by ``coursepack.grading``, each set's solution notebook earns full marks and its
+blank learner notebook earns zero on every question (``grader.check`` never raises, so running the
+notebooks is not enough: they are graded). A hidden test that passes on a blank answer is a defect,
+and ``test_a_vacuous_hidden_test_is_caught`` shows that this check notices one.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from coursepack import grading, learner
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = learner.exercise_sources()
+NAMES = [s.stem for s in SOURCES]
+
+
+# --- both ways -----------------------------------------------------------------------------------
+
+
+def both_ways_problems(sets: list[tuple[learner.AssignedSet, grading.ExerciseSet]], tmp: Path) -> list[str]:
+    """Grade each set's solution and blank learner notebook; describe every way they fall short."""
+    folder = tmp / "submissions"
+    folder.mkdir(parents=True)
+    for assigned, _ in sets:
+        shutil.copyfile(assigned.solution_notebook, folder / f"solution_{assigned.name}.ipynb")
+        shutil.copyfile(assigned.learner_notebook, folder / f"blank_{assigned.name}.ipynb")
+    exercise_sets = {exercise.name: exercise for _, exercise in sets}
+    results = grading.grade_folder(folder, tmp / "grades", timeout=120, progress=False, sets=exercise_sets)
+    problems = []
+    for r in results:
+        exercise = exercise_sets[r.exercise_set]
+        if r.status != "ok":
+            problems.append(f"{r.exercise_set}: the {r.student} notebook was graded with status {r.status}: {r.problems}")
+        for q in exercise.auto:
+            got = r.scores.get(q.name)
+            if r.student == "solution" and got != q.points:
+                problems.append(f"{r.exercise_set}: the solution scores {got} of {q.points} on {q.name}: "
+                                f"{r.failures.get(q.name)}")
+            if r.student == "blank" and got != 0:
+                problems.append(f"{r.exercise_set}: the blank learner notebook scores {got} on {q.name} "
+                                "(a test passes on a blank answer)")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def both_ways(tmp_path_factory):
+    sets = [(learner.assign(source), grading.load_set(source)) for source in SOURCES]
+    return both_ways_problems(sets, tmp_path_factory.mktemp("both-ways"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_solution_full_marks_and_blank_zero(both_ways, name):
+    problems = [p for p in both_ways if p.startswith(f"{name}:")]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_a_vacuous_hidden_test_is_caught(tmp_path):
+    """Replace set 1's hidden check of q3 by ``assert True``: the both-ways check must fail on it."""
+    source = tmp_path / "01-the-deployment.ipynb"
+    nb = json.loads((ROOT / "exercises" / "01-the-deployment.ipynb").read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if "def test_q3_value" in "".join(cell["source"]):
+            cell["source"] = ('""" # BEGIN TEST CONFIG\nhidden: true\n""" # END TEST CONFIG\n'
+                              "def test_q3_value(days_to_ratification):\n    assert True\n")
+    source.write_text(json.dumps(nb), encoding="utf-8")
+    cache = tmp_path / "cache"
+    problems = both_ways_problems([(learner.assign(source, cache=cache), grading.load_set(source, cache=cache))],
+                                  tmp_path / "graded")
+    assert problems == ["01-the-deployment: the blank learner notebook scores 2.0 on q3 (a test passes on a blank answer)"]
+
+
+# --- no leaks ------------------------------------------------------------------------------------
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def secret_lines(source: Path) -> set[str]:
+    """Lines of an assign notebook that learners must never see: solutions and hidden tests.
+
+    Solution lines are those inside ``# BEGIN SOLUTION``/``# END SOLUTION`` blocks (raw cells or
+    comments) or marked ``# SOLUTION``; hidden-test lines are the bodies of hidden test cells.
+    Lines shorter than 12 characters, imports, ``x = data.load("table")``, test configuration
+    and lines that also occur in the notebook's public parts (prompts, setup, public tests) are
+    left out: they reveal nothing.
+    """
+    secret, public = set(), set()
+    in_solution = in_tests = False
+    for cell in json.loads(source.read_text(encoding="utf-8"))["cells"]:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "raw":
+            marker = text.strip().upper()
+            in_solution = marker.startswith("# BEGIN SOLUTION") or (in_solution and not marker.startswith("# END SOLUTION"))
+            in_tests = marker.startswith("# BEGIN TESTS") or (in_tests and not marker.startswith("# END TESTS"))
+            continue
+        hidden = in_tests and re.search(r"hidden:\s*true", text, flags=re.IGNORECASE) is not None
+        body = text.split("# END TEST CONFIG", 1)[-1] if in_tests else text
+        inline = False
+        for line in body.splitlines():
+            stripped = line.strip()
+            if stripped.endswith("# BEGIN SOLUTION"):
+                inline = True
+                continue
+            if stripped.endswith("# END SOLUTION"):
+                inline = False
+                continue
+            marked = stripped.endswith("# SOLUTION")
+            stripped = stripped.removesuffix("# SOLUTION").strip()
+            if hidden or inline or marked or (in_solution and cell["cell_type"] == "markdown"):
+                secret.add(_squash(stripped))
+            else:
+                public.add(_squash(stripped))
+    generic = re.compile(r"^(import |from \S+ import |\w+ = data\.load\(\"\w+\"\)$)")
+    return {line for line in secret - public if len(line) >= 12 and not generic.match(line)}
+
+
+def strings(value) -> list[str]:
+    """Every string inside a JSON value (a notebook's sources and metadata alike)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return []
+
+
+def readable_text(name: str, data: bytes) -> str:
+    """What a reader can see in a file: notebook strings, HTML without tags, or plain text."""
+    text = data.decode("utf-8", errors="replace")
+    if name.endswith(".ipynb"):
+        try:
+            return "\n".join(strings(json.loads(text)))
+        except json.JSONDecodeError:
+            return text
+    if name.endswith((".html", ".htm")):
+        return html.unescape(re.sub(r"<[^>]+>", "", text))
+    return text
+
+
+def library_lines() -> set[str]:
+    """Lines of the ``coursepack`` package: public by design (learners get the package), so a
+    solution line that repeats one of them gives nothing away."""
+    return {_squash(line) for path in (ROOT / "coursepack").rglob("*.py") for line in path.read_text(encoding="utf-8").splitlines()}
+
+
+def leaks(files: dict[str, bytes]) -> list[str]:
+    """``file: line`` for every secret line of any exercise set that is a whole line of ``files``."""
+    public = library_lines()
+    secrets = {line: source.stem for source in SOURCES for line in secret_lines(source) if line not in public}
+    found = []
+    for name, data in files.items():
+        lines = {_squash(line) for line in readable_text(name, data).splitlines()}
+        found += [f"{name}: {line!r} (from {stem})" for line, stem in secrets.items() if line in lines]
+    return found
+
+
+@pytest.fixture(scope="module")
+def built():
+    """``make learner``: the learner folder, the autograder folder and handout.zip."""
+    return learner.build()
+
+
+def test_secret_lines_are_found():
+    """The leak test is only as good as this list: it must hold set 1's solutions and hidden tests."""
+    lines = secret_lines(ROOT / "exercises" / "01-the-deployment.ipynb")
+    assert 'article_4_choice = 3' in lines
+    assert "assert days_to_ratification == 127, \"The number of days is not right. Check which two events you subtracted.\"" in lines
+    assert any(line.startswith("**Rubric") for line in lines)
+    assert not any("It looks like" in line for line in lines)  # public tests are not secret
+
+
+def test_no_secret_in_learner_folder_or_handout(built):
+    files = {str(p.relative_to(learner.LEARNER)): p.read_bytes() for p in learner.LEARNER.rglob("*")
+             if p.is_file() and p.suffix != ".zip"}
+    with zipfile.ZipFile(learner.LEARNER / "handout.zip") as archive:
+        files |= {f"handout.zip:{n}": archive.read(n) for n in archive.namelist()}
+    assert {f"{name}.ipynb" for name in NAMES} <= set(files)
+    assert not leaks(files), "\n".join(leaks(files))
+
+
+def test_no_secret_in_learner_book_pages(tmp_path):
+    dest = tmp_path / "exercises"
+    written = learner.book_exercises("learner", dest)
+    assert not leaks({p.name: p.read_bytes() for p in written})
+
+
+def test_no_secret_in_learner_html_book():
+    html_dir = ROOT / "_build" / "html"
+    if not html_dir.is_dir():
+        pytest.skip("no learner HTML book at _build/html (run `make book` first to include it in the leak test)")
+    files = {str(p.relative_to(html_dir)): p.read_bytes() for p in html_dir.rglob("*")
+             if p.is_file() and p.suffix in {".html", ".ipynb", ".txt", ".md", ".json", ".js"}}
+    assert not leaks(files), "\n".join(leaks(files)[:20])
+
+
+def test_autograder_material_is_kept_out_of_the_learner_folder(built):
+    for assigned in built:
+        target = learner.AUTOGRADER / assigned.name
+        assert (target / "autograder.zip").is_file() and (target / f"{assigned.name}-solution.ipynb").is_file()
+        assert any("hidden=True" in p.read_text(encoding="utf-8") for p in (target / "tests").glob("*.py"))
+    assert not list(learner.LEARNER.rglob("tests")) and not list(learner.LEARNER.rglob("*solution*"))
+
+
+# --- the book's exercise pages -------------------------------------------------------------------
+
+
+def test_book_exercises_are_cached_and_fast(tmp_path):
+    learner.book_exercises("learner", tmp_path)  # warm: otter assign output cached by source hash
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    start = time.perf_counter()
+    learner.book_exercises("learner", tmp_path)
+    learner.book_exercises("instructor", tmp_path / "instructor")
+    learner.book_exercises("instructor", tmp_path / "instructor")
+    assert time.perf_counter() - start < 2.0
+    assert stamps == {p: p.stat().st_mtime_ns for p in tmp_path.iterdir() if p.is_file()} | {
+        p: stamps[p] for p in stamps if p.is_dir()}
+
+
+def test_book_pages_are_not_executed_and_instructor_pages_show_tests(tmp_path):
+    page = json.loads(learner.book_exercises("learner", tmp_path / "l")[0].read_text(encoding="utf-8"))
+    assert page["metadata"]["mystnb"] == {"execution_mode": "off"}
+    assert all(not c.get("outputs") for c in page["cells"] if c["cell_type"] == "code")
+    text = learner.book_exercises("instructor", tmp_path / "i")[0].read_text(encoding="utf-8")
+    assert "hidden=True" in text and "# SOLUTION" not in text and "Rubric" in text
+    assert 'article_4_choice = 3' in text
+
+
+# --- the hand-out runs on its own ----------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_handout_notebooks_run_and_checks_work(built, tmp_path):
+    """Unzip handout.zip anywhere; each learner notebook runs with its public checks."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    with zipfile.ZipFile(learner.LEARNER / "handout.zip") as archive:
+        archive.extractall(tmp_path)
+    for name in NAMES:
+        nb = nbformat.read(tmp_path / f"{name}.ipynb", as_version=4)
+        NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+        checks = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(("grader.check", "# Initialize Otter"))]
+        assert checks, f"{name}: no otter cells"
+        for cell in checks:
+            errors = [o for o in cell.outputs if o.output_type == "error"]
+            assert not errors, f"{name}: {cell.source!r} failed: {errors[0].ename}: {errors[0].evalue}"
+        if name == "01-the-deployment":
+            shown = json.dumps([c.outputs for c in checks])
+            assert "It looks like you haven't replaced the ... with your answer yet." in shown

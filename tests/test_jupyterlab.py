@@ -1,0 +1,145 @@
+"""The student's session in JupyterLab, offline, in a real browser (Debian's Chromium through Playwright).
+
+One throwaway JupyterLab server (``tests/jupyterlab_session.py``) serves a temporary copy of chapter 1 and
+of the learner edition of exercise set 1. Every request the page makes to a host other than 127.0.0.1 is
+aborted and recorded. For each notebook the test runs all cells (Run > Run All Cells) and then:
+
+* chapter 1: every chart draws; the "As of" widget moves with the arrow keys and its HTML result is
+  recomputed by the kernel; the chart's "Days after" slider moves and the chart redraws with fewer points;
+* exercise set 1: its chart draws; ``grader.check("q1")`` fails a wrong answer with a hint, then passes
+  a right one.
+
+Screenshots go to ``_build/screenshots/jupyterlab-chapter-01.png`` and ``jupyterlab-exercise-01.png``.
+"""
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.jupyterlab_session import (
+    CHROMIUM, code_cell, jupyterlab, launch_chromium, offline_page, open_notebook, replace_source,
+    run_all_cells, wait_for_charts, wait_until_done,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTER = ROOT / "notebooks" / "01-the-deployment.ipynb"
+LEARNER = ROOT / "_build" / "learner"
+EXERCISE = "01-the-deployment.ipynb"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Exercise 1, question 1: keep the rows of `troops` given by South Korea.
+Q1_WRONG = "south_korean_estimates = troops\nsouth_korean_estimates"
+Q1_WRONG_FEEDBACK = "some rows come from other countries"
+Q1_RIGHT = 'south_korean_estimates = troops[troops["claimant_country"] == "South Korea"]\nsouth_korean_estimates'
+Q1_PASSED = "q1 passed"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab serving a temporary folder: notebooks/ (chapter 1) and learner/ (the hand-out)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"JupyterLab browser test needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+    root = tmp_path_factory.mktemp("lab-root")
+    (root / "notebooks").mkdir()
+    shutil.copy(CHAPTER, root / "notebooks")
+    if (LEARNER / EXERCISE).exists():
+        shutil.copytree(LEARNER, root / "learner", ignore=shutil.ignore_patterns("*.zip"))
+    with jupyterlab(root) as server:
+        yield server
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """A fresh Chromium profile; closed after the test."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = launch_chromium(playwright, tmp_path / "chromium-profile")
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def run_notebook(browser, lab, relpath: str):
+    """Open ``relpath`` offline, run all cells, wait for the kernel; return (page, offline record, errors)."""
+    page, offline, errors = offline_page(browser)
+    page.set_default_timeout(15_000)
+    open_notebook(page, lab, relpath)
+    run_all_cells(page)
+    wait_until_done(page)
+    return page, offline, errors
+
+
+def assert_charts_drew(page, offline, errors, at_least: int) -> None:
+    state = wait_for_charts(page)
+    assert state["charts"] >= at_least and state["drawn"] == state["charts"], (
+        f"{state['drawn']} of {state['charts']} charts drew offline (expected at least {at_least}).\n"
+        f"Charts that did not draw show: {state['problems']}\nBlocked requests: {offline.blocked}\n"
+        f"Page errors: {[e[:200] for e in errors]}"
+    )
+    assert not offline.blocked, f"the page tried to reach other hosts: {offline.blocked}"
+
+
+def test_chapter_01_charts_and_widgets_work_offline(lab, browser):
+    page, offline, errors = run_notebook(browser, lab, f"notebooks/{CHAPTER.name}")
+    assert_charts_drew(page, offline, errors, at_least=3)
+
+    # The ipywidgets explorer: "As of" slider, result in an HTML widget recomputed by the kernel.
+    explorer = page.locator(".widget-vbox").filter(has=page.locator(".widget-slider"))
+    handle, readout = explorer.locator(".noUi-handle"), explorer.locator(".widget-readout")
+    result = explorer.locator(".widget-html-content")
+    handle.scroll_into_view_if_needed()
+    assert readout.inner_text() == "29 Oct 2024"
+    before = result.inner_text()
+    handle.focus()
+    for _ in range(6):
+        page.keyboard.press("ArrowLeft")
+    page.wait_for_function("el => el.innerText.trim() === '23 Oct 2024'", arg=readout.element_handle())
+    day = f"{datetime.strptime(readout.inner_text(), '%d %b %Y'):%d %B %Y}"
+    page.wait_for_function("([el, day]) => el.innerText.includes(day)", arg=[result.element_handle(), day])
+    assert result.inner_text() != before
+
+    # The Vega-Lite slider: move "Days after ..." to its first day; the chart keeps fewer points.
+    chart = page.locator(".vega-embed").filter(has=page.locator(".vega-bindings input[type=range]"))
+    points = chart.locator("svg.marks .mark-symbol path")
+    slider = chart.locator(".vega-bindings input[type=range]")
+    shown = points.count()
+    slider.focus()
+    page.keyboard.press("Home")
+    assert slider.input_value() == "0"
+    page.wait_for_function("([marks, n]) => marks.querySelectorAll('.mark-symbol path').length < n",
+                           arg=[chart.locator("svg.marks").element_handle(), shown])
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    chart.scroll_into_view_if_needed()
+    page.screenshot(path=SCREENSHOTS / "jupyterlab-chapter-01.png")
+    assert not [e for e in errors if e.startswith("uncaught")], errors
+
+
+def test_exercise_01_check_gives_feedback(lab, browser):
+    if not (LEARNER / EXERCISE).exists():
+        pytest.skip(f"no learner notebook at {LEARNER / EXERCISE}: run `python -m coursepack.learner`")
+    page, offline, errors = run_notebook(browser, lab, f"learner/{EXERCISE}")
+    assert_charts_drew(page, offline, errors, at_least=1)
+
+    answer = code_cell(page, "south_korean_estimates = ")
+    feedback = code_cell(page, 'grader.check("q1")').locator(".jp-OutputArea-output")
+    for source, expected in ((Q1_WRONG, Q1_WRONG_FEEDBACK), (Q1_RIGHT, Q1_PASSED)):
+        replace_source(page, answer, source)
+        page.keyboard.press("Shift+Enter")  # runs the answer, selects the check cell
+        page.keyboard.press("Shift+Enter")  # runs the check
+        expect(feedback).to_contain_text(expected, timeout=20_000)  # the output is replaced, not edited
+        if expected == Q1_WRONG_FEEDBACK:
+            assert Q1_PASSED not in feedback.inner_text()
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    answer.scroll_into_view_if_needed()
+    page.screenshot(path=SCREENSHOTS / "jupyterlab-exercise-01.png")
+    assert not [e for e in errors if e.startswith("uncaught")], errors
