@@ -60,11 +60,16 @@ class Lab:
         """URL that opens ``relpath`` alone (``reset`` drops any restored tabs)."""
         return f"{self.url}/lab/tree/{relpath}?reset&token={self.token}"
 
+    def api(self, method: str, path: str):
+        """Call the server's REST API; return the decoded JSON answer (None if empty)."""
+        request = urllib.request.Request(f"{self.url}/api/{path}?token={self.token}", method=method)
+        with urllib.request.urlopen(request, timeout=5) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
     def kernel_state(self, relpath: str) -> str | None:
         """Execution state of the kernel the server runs for the notebook at ``relpath`` (None if none)."""
-        with urllib.request.urlopen(f"{self.url}/api/sessions?token={self.token}", timeout=5) as response:
-            sessions = json.load(response)
-        for session in sessions:
+        for session in self.api("GET", "sessions"):
             if session.get("path") == relpath and session.get("kernel"):
                 return session["kernel"].get("execution_state")
         return None
@@ -102,6 +107,9 @@ def jupyterlab(root: Path, timeout: float = 45):
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}",
         *(["--allow-root"] if os.geteuid() == 0 else []),
+        # Safety net if this process dies without cleaning up: idle kernels and the idle server end themselves.
+        "--MappingKernelManager.cull_idle_timeout=300", "--MappingKernelManager.cull_interval=60",
+        "--ServerApp.shutdown_no_activity_timeout=600",
     ]
     with open(log, "wb") as out:
         process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -113,24 +121,36 @@ def jupyterlab(root: Path, timeout: float = 45):
             if process.poll() is not None:
                 raise RuntimeError(f"JupyterLab exited with {process.returncode}:\n{lab.log_tail()}")
             try:
-                with urllib.request.urlopen(f"{lab.url}/api/status?token={token}", timeout=2):
-                    break
+                lab.api("GET", "status")
+                break
             except OSError:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"JupyterLab did not answer within {timeout} s:\n{lab.log_tail()}")
                 time.sleep(0.25)
         yield lab
     finally:
-        # The server and the kernels it started share one process group.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
+        stop(process, lab)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def stop(process: subprocess.Popen, lab: Lab) -> None:
+    """Shut the kernels down, stop the server, and kill whatever of ours is left."""
+    with contextlib.suppress(OSError, ValueError):
+        for kernel in lab.api("GET", "kernels"):
+            lab.api("DELETE", f"kernels/{kernel['id']}")
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+    # Kernels run in sessions of their own; any left is found by its connection file in our runtime folder.
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError):
+            if proc.name.isdigit() and str(lab.home).encode() in (proc / "cmdline").read_bytes():
+                os.kill(int(proc.name), signal.SIGKILL)
 
 
 @dataclass

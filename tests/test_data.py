@@ -2,6 +2,7 @@
 rejected with a message naming file, row and column."""
 import csv
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -73,9 +74,11 @@ def test_keys_unique_dates_in_range_and_sources_exist(name):
 
 
 def test_every_source_is_cited_and_complete():
+    """Every listed source backs a table row or is cited by id in a chapter's text."""
     sources = data.load("sources")
     assert sources["url"].str.match(r"https?://").all()
-    cited = set()
+    chapters = " ".join(path.read_text(encoding="utf-8") for path in (DATA.parent / "notebooks").glob("*.ipynb"))
+    cited = {source_id for source_id in sources["id"] if re.search(rf"(?<![\w-]){re.escape(source_id)}(?![\w-])", chapters)}
     for name in TABLES:
         frame = data.load(name)
         for column in frame.columns:

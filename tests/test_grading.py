@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -89,21 +90,30 @@ def test_hostile_code_could_not_read_secrets_or_write_outside_its_sandbox(graded
 
 
 @pytest.mark.slow
-def test_audit_hook_alone_still_blocks_snooping(tmp_path):
-    """Where Linux namespaces are unavailable, the audit hook must still keep the tests out of reach."""
+def test_audit_hook_alone_still_blocks_snooping_and_saved_output_is_ignored(tmp_path):
+    """Where Linux namespaces are unavailable, the audit hook must still keep the tests out of reach.
+
+    Also: 50 MB of output saved in a submitted notebook is read and ignored.
+    """
     folder = tmp_path / "subs"
     folder.mkdir()
     for name in ("snoop_01-the-deployment.ipynb", "correct_01-the-deployment.ipynb"):
         (folder / name).write_bytes((SUBMISSIONS / name).read_bytes())
+    nb = json.loads((SUBMISSIONS / "correct_01-the-deployment.ipynb").read_text(encoding="utf-8"))
+    nb["cells"][1]["outputs"] = []  # a markdown cell: outputs are not even allowed there
+    code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x" * 50_000_000}]
+    (folder / "saved-output_01-the-deployment.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     grader = grading.Grader(timeout=TIMEOUT, hide=[folder], only={"01-the-deployment"})
     grader.confine = False
     try:
-        snoop = grader.grade(folder / "snoop_01-the-deployment.ipynb")
-        correct = grader.grade(folder / "correct_01-the-deployment.ipynb")
+        snoop, correct, saved = (grader.grade(folder / f"{who}_01-the-deployment.ipynb")
+                                 for who in ("snoop", "correct", "saved-output"))
     finally:
         grader.close()
-    assert (correct.total, snoop.total) == (10, 5)
+    assert (correct.total, snoop.total, saved.total) == (10, 5, 10)
     assert snoop.isolation == "audit hook only" and "blocked-access" in snoop.flags
+    assert saved.status == "ok"
 
 
 def test_cli_help():

@@ -11,6 +11,8 @@ CHAPTERS = syllabus.chapters()
 
 
 def normalise(text: str) -> str:
+    """Lower-case words only; a MyST role such as {term}`signposts <signpost>` counts as its text."""
+    text = re.sub(r"\{\w+\}`([^`<]+?)(?:\s*<[^`]*>)?`", r"\1", text)
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
