@@ -41,6 +41,10 @@ grade: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m coursepack.bench
 
+## bench-grade: this grader against serial `otter run` on the same synthetic submissions
+bench-grade: $(STAMP)
+	$(BIN)/python -m coursepack.grading --bench
+
 clean:
 	rm -rf _build .pytest_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

@@ -4,8 +4,8 @@ The book must load no file from a CDN (DESIGN.md, "Interactivity that works ever
 a Sphinx extension (``sphinx: extra_extensions: [coursepack.assets]`` in ``_config.yml``) that:
 
 * writes the chart bundle (vega + vega-lite + vega-embed from the pinned ``vl-convert-python``), the
-  widget JavaScript and fonts (require.js and ``@jupyter-widgets/html-manager`` from the npm lock file,
-  installed by ``npm ci``) and ``book_static/`` into ``_static/coursepack/`` of the build output. Nothing
+  widget JavaScript and fonts (require.js and ``@jupyter-widgets/html-manager``) and MathJax, from the
+  npm lock file (installed by ``npm ci``), and ``book_static/`` into ``_static/coursepack/``. Nothing
   generated is committed, and the folder is not in ``html_static_path``, so Jupyter Book does not add
   its scripts to every page;
 * adds the chart bundle only to pages that contain a chart; myst-nb adds ``book_static/widgets.js``
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -37,15 +38,40 @@ WIDGET_FILES = {  # npm file -> name under _static/coursepack/ (loaded by book_s
     "@jupyter-widgets/html-manager/dist/embed-amd.js": "embed-amd.js",
 }
 WIDGET_FONTS = "@jupyter-widgets/html-manager/dist"  # the manager's icon fonts (woff2 is all browsers need)
+MATHJAX = "mathjax/es5"  # pages with math (``mathjax_path`` in _config.yml): the component and what it loads
+MATHJAX_PARTS = ["tex-mml-chtml.js", "input", "output", "ui", "a11y", "sre"]
+
+# Assets added to every page (the root page gets MathJax if any page has math) and what a page body must
+# contain to need them.
+ONLY_WHERE = {
+    "tex-mml-chtml.js": r'class="math',
+    "sphinx-design.min.css": r'class="[^"]*\bsd-',
+    "design-tabs.js": r'class="[^"]*\bsd-tab',
+}
+
+# Appended to the chart bundle: vegaEmbed with the book's patch. Interval-selection brushes are controls,
+# not data; Vega gives them an image role without a name (axe: svg-img-alt), so hide them from assistive tech.
+EMBED_JS = """
+window.coursepackEmbed = function (el, spec, options) {
+  function hideBrushes(group) {
+    (group.marks || []).forEach(function (mark) {
+      if (/_brush(_bg)?$/.test(mark.name || "")) mark.aria = false;
+      hideBrushes(mark);
+    });
+    return group;
+  }
+  return vegaEmbed(el, spec, Object.assign({ patch: hideBrushes }, options));
+};
+"""
 
 # The chart output in the book: a div (saying how many input controls the chart binds, for the browser
-# tests) and a call to the page's vegaEmbed once the deferred bundle has run.
+# tests) and a call to the bundle's embed function once the deferred bundle has run.
 CHART_HTML = """<div class="{cls}" data-controls="{controls}"></div>
 <script type="text/javascript">
 (function (spec, options) {{
   const el = document.currentScript.previousElementSibling;
-  const draw = () => vegaEmbed(el, spec, options).catch(err => {{ el.textContent = "Chart error: " + err.message; throw err; }});
-  if (window.vegaEmbed) draw(); else document.addEventListener("DOMContentLoaded", draw);
+  const draw = () => coursepackEmbed(el, spec, options).catch(err => {{ el.textContent = "Chart error: " + err.message; throw err; }});
+  if (window.coursepackEmbed) draw(); else document.addEventListener("DOMContentLoaded", draw);
 }})({spec}, {options});
 </script>"""
 
@@ -88,19 +114,19 @@ def use_renderer() -> str:
 
 
 def chart_bundle() -> str:
-    """vega + vega-lite (the version altair emits) + vega-embed in one script that defines only globals."""
+    """vega + vega-lite (the version altair emits) + vega-embed + ``coursepackEmbed`` in one script."""
     import altair as alt
     import vl_convert
 
     vl_version = "v" + ".".join(alt.VEGALITE_VERSION.split(".")[:2])
     # The bundle declares top-level consts; the function scope keeps them from clashing with page scripts.
     bundle = vl_convert.javascript_bundle(vl_version=vl_version)
-    return f"/* vega, vega-lite {vl_version}, vega-embed: vl-convert-python {vl_convert.__version__} */\n(function () {{\n{bundle}\n}})();\n"
+    return f"/* vega, vega-lite {vl_version}, vega-embed: vl-convert-python {vl_convert.__version__} */\n(function () {{\n{bundle}\n}})();\n{EMBED_JS}"
 
 
 def prepare(static_dir: Path) -> None:
-    """Write the chart bundle, the widget scripts and fonts, and ``book_static/`` into ``static_dir/coursepack``."""
-    missing = [name for name in WIDGET_FILES if not (NODE_MODULES / name).is_file()]
+    """Write the chart bundle, widget scripts and fonts, MathJax and ``book_static/`` into ``static_dir/coursepack``."""
+    missing = [name for name in [*WIDGET_FILES, MATHJAX] if not (NODE_MODULES / name).exists()]
     if missing:
         raise FileNotFoundError(f"{', '.join(missing)} not found in {NODE_MODULES}: run `npm ci` at the repository root")
     folder = Path(static_dir) / STATIC
@@ -111,6 +137,13 @@ def prepare(static_dir: Path) -> None:
     copies.update({path: path.name for path in (HERE / "book_static").iterdir()})
     for source, name in copies.items():
         shutil.copyfile(source, folder / name)
+    for part in MATHJAX_PARTS:
+        source, target = NODE_MODULES / MATHJAX / part, folder / "mathjax" / part
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        else:
+            target.parent.mkdir(exist_ok=True)
+            shutil.copyfile(source, target)
 
 
 def _config_inited(app, config) -> None:
@@ -126,22 +159,31 @@ def _builder_inited(app) -> None:
         prepare(Path(app.outdir) / "_static")
 
 
+def _needed(asset, body: str) -> bool:
+    """False for an asset added to every page whose page body does not use it (see ONLY_WHERE)."""
+    name = str(asset.filename or "").split("?")[0].rsplit("/", 1)[-1]
+    return name not in ONLY_WHERE or re.search(ONLY_WHERE[name], body) is not None
+
+
 def _page_context(app, pagename, templatename, context, doctree) -> None:
-    """Drop doubled inline scripts; add the a11y fixes to every page and the chart bundle where charts are."""
-    if app.builder.format != "html":
+    """Trim and fix the page's assets; add the a11y fixes to every page and the chart bundle where charts are."""
+    if app.builder.format != "html" or "body" in context and not isinstance(context["body"], str):
         return
+    body = context.get("body", "")
     bodies, scripts = set(), []
-    for script in context.get("script_files", []):
-        body = None if script.filename else script.attributes.get("body")
-        if body is not None and body in bodies:  # sphinx-thebe adds its inline config twice
+    for script in context["script_files"]:
+        inline = None if script.filename else script.attributes.get("body")
+        if inline is not None and inline in bodies:  # sphinx-thebe adds its inline config twice
             continue
-        bodies.add(body)
-        scripts.append(script)
+        bodies.add(inline)
+        if _needed(script, body):
+            scripts.append(script)
     context["script_files"][:] = scripts
-    if "body" in context:  # docutils marks citations "doc-biblioentry" in a role="list" (axe: critical)
-        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+    context["css_files"][:] = [css for css in context["css_files"] if _needed(css, body)]
+    # docutils marks citations "doc-biblioentry" inside a role="list" (axe: aria-required-children, critical)
+    context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
     app.add_js_file(f"{STATIC}/coursepack.js", loading_method="defer")
-    if f'class="{CHART_CLASS}"' in context.get("body", ""):
+    if f'class="{CHART_CLASS}"' in body:
         app.add_js_file(CHART_BUNDLE, loading_method="defer")
 
 
@@ -150,5 +192,5 @@ def setup(app):
     os.environ[BOOK_ENV] = "1"  # inherited by the kernels myst-nb starts to execute the notebooks
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _builder_inited)
-    app.connect("html-page-context", _page_context)
+    app.connect("html-page-context", _page_context, priority=900)  # after the other extensions add theirs
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -11,14 +11,18 @@ Nothing in a submission is trusted. For each one:
    student ``alice``. Notebook metadata is not used for matching: the student's editor wrote it.
 2. A copy goes into a fresh scratch folder, and the notebook's code cells (minus otter's own
    ``grader = otter.Notebook(...)`` / ``grader.check(...)`` cells, which grading never needs) run in
-   a process forked from a pre-warmed fork server: pandas, altair, IPython and the validated data
-   tables are loaded once per grading run, and each process serves one submission only. In that
-   process, before any student code: a private mount namespace (where Linux user namespaces are
-   available) hides the repository's exercises, build and test folders, the submissions and output
-   folders and other students' scratch folders, and an audit hook refuses file access outside the
-   scratch folder and the libraries, new processes, signals, sockets and ctypes. Each cell has a
-   time limit (``--timeout``, default 30 s: interrupt, then kill); printed output is counted and
-   discarded; memory and file sizes are capped.
+   a process forked from a pre-warmed fork server: pandas, altair, IPython, otter and the validated
+   data tables are loaded once per grading run, and each process serves one submission only.
+   Before any student code runs, that process confines itself (:func:`_confine`): in new user,
+   mount, PID and network namespaces it pivots into a root holding only read-only system and
+   Python folders, ``coursepack/``, ``data/`` and its own scratch folder, so the repository, the
+   hidden tests, other submissions and the gradebook do not exist for it; seccomp then refuses
+   signals to other processes, running programs, ptrace and mounts. An audit hook
+   (:func:`_install_guard`) refuses file access outside the allowed folders, new processes,
+   signals, sockets and more, and is the only layer where user namespaces are unavailable
+   (the summary says which layer was used: PEP 578 hooks alone are defence in depth, not a
+   boundary). Each cell has a time limit (``--timeout``, default 30 s: interrupt, then kill);
+   printed output is counted and discarded; memory and file sizes are capped.
 3. After every cell the process reports each graded answer variable as plain JSON data (ints,
    floats, strings, lists, dicts, NumPy scalars, pandas Timestamps, Series and DataFrames as
    values + dtypes); anything whose type is not *exactly* one of those is reported as unsupported.
@@ -839,7 +843,7 @@ class Grader:
         finally:
             os.environ.pop("COURSEPACK_GRADER_PREWARM", None)
 
-        self.confine = True
+        self.confine = True  # until the probe says otherwise
         self.confine = self._probe()
 
     def _job(self, scratch: Path, cells: list[str], variables: list[str]) -> dict:
@@ -847,19 +851,25 @@ class Grader:
         return {"scratch": str(scratch), "workdir": "/submission", "cells": cells, "variables": variables,
                 "hide": self.hide + [str(self.scratch_root)], "readable": self.readable, "confine": self.confine}
 
-    def _probe(self) -> bool:
-        """Whether sandboxes can be confined by namespaces here (one throw-away sandbox)."""
-        scratch = Path(tempfile.mkdtemp(dir=self.scratch_root))
+    def _start(self, job: dict):
+        """Fork a sandbox from the fork server; return it and the end of the pipe it reports on."""
         receive, send = self.context.Pipe(duplex=False)
-        process = self.context.Process(target=_module()._sandbox_main, args=(send, self._job(scratch, [], [])), daemon=True)
+        process = self.context.Process(target=_module()._sandbox_main, args=(send, job), daemon=True)
         with _without_main():
             process.start()
         send.close()
+        return process, receive
+
+    def _probe(self) -> bool:
+        """Whether sandboxes can be confined by namespaces here (one throw-away sandbox)."""
+        scratch = Path(tempfile.mkdtemp(dir=self.scratch_root))
+        process, receive = self._start(self._job(scratch, [], []))
         try:
             ready = json.loads(receive.recv_bytes(MAX_MESSAGE_BYTES)) if receive.poll(STARTUP_TIMEOUT) else {}
         except (EOFError, OSError):
             ready = {}
         process.join(5)
+        receive.close()
         shutil.rmtree(scratch, ignore_errors=True)
         return str(ready.get("isolation", "")).startswith("namespaces")
 
@@ -910,7 +920,8 @@ class Grader:
             result.problems.append(f"{changed} locked cell(s) (question text or checks) were deleted or edited; "
                                    "they are not used for grading")
         metadata = notebook.get("metadata")
-        tests = metadata.get("otter", {}).get("tests", {}) if isinstance(metadata, dict) and isinstance(metadata.get("otter"), dict) else None
+        otter_metadata = metadata.get("otter") if isinstance(metadata, dict) else None
+        tests = otter_metadata.get("tests", {}) if isinstance(otter_metadata, dict) else None
         if tests != exercise.test_metadata:
             result.flags.append("test-metadata-changed")
             result.problems.append("the tests in the notebook's metadata were changed; they are not used for grading")
@@ -934,21 +945,15 @@ class Grader:
         scratch = Path(tempfile.mkdtemp(dir=self.scratch_root))
         (scratch / path.name).write_bytes(raw)
         numbers = list(code)
-        job = self._job(scratch, list(code.values()), exercise.variables)
-        receive, send = self.context.Pipe(duplex=False)
-        process = self.context.Process(target=_module()._sandbox_main, args=(send, job), daemon=True)
         answers: dict = {}
         output = index = 0
+        process, receive = self._start(self._job(scratch, list(code.values()), exercise.variables))
         try:
-            with _without_main():
-                process.start()
-            send.close()
             if not receive.poll(STARTUP_TIMEOUT):
                 result.worsen("crashed", "the sandbox did not start")
                 return answers
             ready = json.loads(receive.recv_bytes(MAX_MESSAGE_BYTES))
             result.isolation = str(ready.get("isolation", ""))[:40]
-            index = 0
             while index < len(code):
                 if not receive.poll(self.timeout):
                     result.worsen("timeout", f"cell {numbers[index]} ran longer than {self.timeout:g} s and was interrupted")
@@ -957,7 +962,9 @@ class Grader:
                         result.problems[-1] += "; it did not stop, so the run ended there"
                         break
                 report = json.loads(receive.recv_bytes(MAX_MESSAGE_BYTES))
-                if report.get("kind") != "cell" or report.get("index") != index:
+                if not isinstance(report, dict) or report.get("kind") != "cell" or report.get("index") != index:
+                    result.worsen("crashed", f"the sandbox sent an unexpected report after cell {numbers[index]}; "
+                                             "the run ended there")
                     break
                 answers = report["answers"] if isinstance(report.get("answers"), dict) else answers
                 output = int(report.get("output") or 0)
@@ -1353,8 +1360,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.folder is None or not args.folder.is_dir():
         parser.error("FOLDER must be a folder of .ipynb files")
-    results = grade_folder(args.folder, args.out, timeout=args.timeout, workers=args.workers)
-    return 0 if results is not None else 1
+    grade_folder(args.folder, args.out, timeout=args.timeout, workers=args.workers)
+    return 0
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ of the learner edition of exercise set 1. Every request the page makes to a host
 aborted and recorded. For each notebook the test runs all cells (Run > Run All Cells) and then:
 
 * chapter 1: every chart draws; the "As of" widget moves with the arrow keys and its HTML result is
-  recomputed by the kernel; the chart's "Days after" slider moves and the chart redraws with fewer points;
+  recomputed by the kernel; the chart's "Days after" slider moves back and the chart redraws with fewer
+  points;
 * exercise set 1: its chart draws; ``grader.check("q1")`` fails a wrong answer with a hint, then passes
   a right one.
 
@@ -106,16 +107,18 @@ def test_chapter_01_charts_and_widgets_work_offline(lab, browser):
     page.wait_for_function("([el, day]) => el.innerText.includes(day)", arg=[result.element_handle(), day])
     assert result.inner_text() != before
 
-    # The Vega-Lite slider: move "Days after ..." to its first day; the chart keeps fewer points.
+    # The Vega-Lite slider "Days after 01 October 2024": from 28 (29 October) back to 22; fewer points show.
     chart = page.locator(".vega-embed").filter(has=page.locator(".vega-bindings input[type=range]"))
-    points = chart.locator("svg.marks .mark-symbol path")
-    slider = chart.locator(".vega-bindings input[type=range]")
-    shown = points.count()
+    slider = chart.locator(".vega-bindings input[type=range]").first
+    marks = chart.locator("svg.marks")
+    shown = marks.locator(".mark-symbol path").count()
+    start = int(slider.input_value())
     slider.focus()
-    page.keyboard.press("Home")
-    assert slider.input_value() == "0"
-    page.wait_for_function("([marks, n]) => marks.querySelectorAll('.mark-symbol path').length < n",
-                           arg=[chart.locator("svg.marks").element_handle(), shown])
+    for _ in range(6):
+        page.keyboard.press("ArrowLeft")
+    assert int(slider.input_value()) == start - 6
+    page.wait_for_function("([svg, n]) => svg.querySelectorAll('.mark-symbol path').length < n",
+                           arg=[marks.element_handle(), shown])
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     chart.scroll_into_view_if_needed()
@@ -140,6 +143,6 @@ def test_exercise_01_check_gives_feedback(lab, browser):
             assert Q1_PASSED not in feedback.inner_text()
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    answer.scroll_into_view_if_needed()
+    feedback.evaluate("el => el.scrollIntoView({block: 'center'})")
     page.screenshot(path=SCREENSHOTS / "jupyterlab-exercise-01.png")
     assert not [e for e in errors if e.startswith("uncaught")], errors
