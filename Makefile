@@ -16,16 +16,20 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Course pack (Python 3)"
 	touch $(STAMP)
 
+# Offline chart, widget and maths assets come from the npm registry, pinned by package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+
 ## book: build the HTML book (EDITION=learner by default, or EDITION=instructor) into _build/html or _build/instructor/html
-book: $(STAMP)
+book: $(STAMP) node_modules/.package-lock.json
 	$(BIN)/python -m coursepack.build --edition $(EDITION) --out $(BOOK_OUT)
 
 ## lab: open JupyterLab at the repository root with the course kernel
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=.
 
-## test: the whole test suite
-test: $(STAMP)
+## test: the whole test suite (builds the learner book first; notebooks are cached)
+test: book
 	$(BIN)/python -m pytest
 
 ## learner: learner notebooks, autograder files and a hand-out zip under _build/learner
@@ -38,12 +42,16 @@ grade: $(STAMP)
 	$(BIN)/python -m coursepack.grading $(SUBMISSIONS)
 
 ## bench: cold build, cached rebuild, per-notebook execution and data loading times
-bench: $(STAMP)
+bench: $(STAMP) node_modules/.package-lock.json
 	$(BIN)/python -m coursepack.bench
 
 ## bench-grade: this grader against serial `otter run` on the same synthetic submissions
 bench-grade: $(STAMP)
 	$(BIN)/python -m coursepack.grading --bench
+
+## bench-pages: bytes of HTML, JS, CSS and fonts each page of the built book loads
+bench-pages: book
+	$(BIN)/python -m coursepack.pages_bench
 
 clean:
 	rm -rf _build .pytest_cache

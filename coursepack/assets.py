@@ -16,7 +16,7 @@ a Sphinx extension (``sphinx: extra_extensions: [coursepack.assets]`` in ``_conf
 * sets ``COURSEPACK_BOOK=1`` for the kernels that execute the notebooks, so :func:`use_renderer` picks
   the small chart output that uses the shared bundle.
 
-In a live notebook :func:`use_renderer` picks altair's self-contained ``inline`` template instead.
+In a live notebook :func:`use_renderer` picks :func:`live_renderer`, whose output carries the bundle itself.
 """
 from __future__ import annotations
 
@@ -24,8 +24,12 @@ import json
 import os
 import re
 import shutil
+from functools import lru_cache
 from pathlib import Path
 
+from sphinx.util import logging
+
+LOGGER = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
 HERE = Path(__file__).resolve().parent
@@ -97,22 +101,44 @@ def book_renderer(spec: dict, **metadata) -> dict:
     return {"text/html": html}
 
 
+# The chart output in a live notebook (JupyterLab): self-contained, so it draws offline. JupyterLab runs
+# output scripts in the page's global scope, so nothing here is declared globally (a second chart would
+# fail on a redeclared const), the bundle runs only once per page, and arrow keys pressed on the chart's
+# own controls stay with them instead of moving between notebook cells.
+LIVE_HTML = """<div class="{cls}" data-controls="{controls}"></div>
+<script type="text/javascript">
+(function (spec, options) {{
+  const el = document.currentScript.previousElementSibling;
+  if (!window.coursepackEmbed) {{ {bundle} }}
+  el.addEventListener("keydown", e => {{ if (e.target.matches("input, select")) e.stopPropagation(); }});
+  coursepackEmbed(el, spec, options).catch(err => {{ el.textContent = "Chart error: " + err.message; throw err; }});
+}})({spec}, {options});
+</script>"""
+
+
+def live_renderer(spec: dict, **metadata) -> dict:
+    """Altair renderer for live notebooks: the chart bundle travels with the output (about 0.9 MB)."""
+    options = {"actions": False, **metadata.get("embed_options", {})}
+    html = LIVE_HTML.format(cls=CHART_CLASS, controls=bound_controls(spec), bundle=chart_bundle(),
+                            spec=json.dumps(spec), options=json.dumps(options))
+    return {"text/html": html}
+
+
 def use_renderer() -> str:
     """Enable the altair renderer for this context and return its name.
 
     In the book build (``COURSEPACK_BOOK=1``) charts use :func:`book_renderer`; anywhere else (JupyterLab,
-    nbval) altair's ``html`` renderer with the ``inline`` template, which works offline in JupyterLab 4.
+    nbval) :func:`live_renderer`, which needs no CDN either.
     """
     import altair as alt
 
-    if os.environ.get(BOOK_ENV) == "1":
-        alt.renderers.register("coursepack-book", book_renderer)
-        alt.renderers.enable("coursepack-book")
-        return "coursepack-book"
-    alt.renderers.enable("html", template="inline")
-    return "html-inline"
+    name, renderer = ("coursepack-book", book_renderer) if os.environ.get(BOOK_ENV) == "1" else ("coursepack-live", live_renderer)
+    alt.renderers.register(name, renderer)
+    alt.renderers.enable(name)
+    return name
 
 
+@lru_cache(maxsize=1)
 def chart_bundle() -> str:
     """vega + vega-lite (the version altair emits) + vega-embed + ``coursepackEmbed`` in one script."""
     import altair as alt
@@ -167,7 +193,7 @@ def _needed(asset, body: str) -> bool:
 
 def _page_context(app, pagename, templatename, context, doctree) -> None:
     """Trim and fix the page's assets; add the a11y fixes to every page and the chart bundle where charts are."""
-    if app.builder.format != "html" or "body" in context and not isinstance(context["body"], str):
+    if app.builder.format != "html":
         return
     body = context.get("body", "")
     bodies, scripts = set(), []
@@ -180,11 +206,15 @@ def _page_context(app, pagename, templatename, context, doctree) -> None:
             scripts.append(script)
     context["script_files"][:] = scripts
     context["css_files"][:] = [css for css in context["css_files"] if _needed(css, body)]
-    # docutils marks citations "doc-biblioentry" inside a role="list" (axe: aria-required-children, critical)
-    context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
+    if "body" in context:  # docutils marks citations "doc-biblioentry" in a role="list" (axe: critical)
+        context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
     app.add_js_file(f"{STATIC}/coursepack.js", loading_method="defer")
     if f'class="{CHART_CLASS}"' in body:
         app.add_js_file(CHART_BUNDLE, loading_method="defer")
+    if 'id="altair-viz-' in body:  # altair's own output: it loads vega from a CDN or inlines 0.9 MB
+        LOGGER.warning("%s: a chart was not rendered for the book; import coursepack.charts before charting, "
+                       "and delete the execution cache if it holds outputs from before", pagename,
+                       type="coursepack", subtype="chart")
 
 
 def setup(app):

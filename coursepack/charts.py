@@ -78,13 +78,13 @@ def estimate_ranges(estimates: pd.DataFrame, title: str = "Estimates of North Ko
     tooltip = [
         alt.Tooltip("date:T", title="Date", format="%d %B %Y"),
         alt.Tooltip("claimant:N", title="Claimant"),
-        alt.Tooltip("low:Q", title="Low", format=","),
-        alt.Tooltip("high:Q", title="High", format=","),
+        alt.Tooltip("low:Q", title="Low", format=",.0f"),
+        alt.Tooltip("high:Q", title="High", format=",.0f"),
         alt.Tooltip("location:N", title="Counts troops"),
     ]
     ranges = base.mark_rule(strokeWidth=3).encode(y=alt.Y("low:Q", title="Troops"), y2="high:Q")
     points = base.mark_point(filled=True, size=110).encode(
-        y=alt.Y("high:Q", title="Troops", axis=alt.Axis(format=",")),
+        y=alt.Y("high:Q", title="Troops", axis=alt.Axis(format=",.0f")),
         shape=alt.Shape("location:N", title="What the figure counts"),
         tooltip=tooltip,
     )
@@ -123,11 +123,11 @@ def estimates_as_of_slider(estimates: pd.DataFrame, start: str = "2024-10-01", e
             x=alt.X("date:T", title="Date made public", scale=alt.Scale(domain=[start_ts.isoformat(), end_ts.isoformat()]),
                     axis=alt.Axis(format="%d %b", labelAngle=-30)),
             y=alt.Y("high:Q", title="Troops (upper figure)", scale=alt.Scale(domain=[0, int(window["high"].max() * 1.1)]),
-                    axis=alt.Axis(format=",")),
+                    axis=alt.Axis(format=",.0f")),
             color=alt.Color("claimant_country:N", title="Claimant"),
             shape=alt.Shape("location:N", title="What the figure counts"),
             tooltip=[alt.Tooltip("date:T", format="%d %B %Y", title="Date"), "claimant:N",
-                     alt.Tooltip("high:Q", format=",", title="High")],
+                     alt.Tooltip("high:Q", format=",.0f", title="High")],
         )
         .add_params(days, who)
         .transform_filter("datum.day <= day")

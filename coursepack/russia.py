@@ -94,7 +94,7 @@ def casualty_chart(rates: pd.DataFrame, title: str = "Russian casualties a day, 
     base = alt.Chart(frame).encode(
         x=alt.X("yearmonth(month):T", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-30)),
         y=alt.Y("per_day:Q", title="Casualties a day (monthly average)", scale=alt.Scale(zero=True),
-                axis=alt.Axis(format=",")),
+                axis=alt.Axis(format=",.0f")),
         color=alt.Color("claimant:N", title="Claimant"),
     )
     points = base.mark_point(filled=True, size=120).encode(
@@ -102,12 +102,12 @@ def casualty_chart(rates: pd.DataFrame, title: str = "Russian casualties a day, 
         tooltip=[
             alt.Tooltip("claimant:N", title="Claimant"),
             alt.Tooltip("yearmonth(month):T", title="Month", format="%B %Y"),
-            alt.Tooltip("per_day:Q", title="A day", format=","),
+            alt.Tooltip("per_day:Q", title="A day", format=",.0f"),
             alt.Tooltip("basis:N", title="Based on"),
         ],
     )
     rule = alt.Chart(pd.DataFrame({"y": [ANALYSIS_RATE], "text": ["Analysis: about 1,200 a day"]}))
-    y_ref = alt.Y("y:Q", title="Casualties a day (monthly average)", axis=alt.Axis(format=","))
+    y_ref = alt.Y("y:Q", title="Casualties a day (monthly average)", axis=alt.Axis(format=",.0f"))
     reference = rule.mark_rule(strokeDash=[6, 4], color="#000000").encode(y=y_ref) + rule.mark_text(
         align="left", dy=-7, dx=4, fontSize=12
     ).encode(y=y_ref, x=alt.value(0), text="text:N")
@@ -132,12 +132,12 @@ def casualty_totals_chart(totals: pd.DataFrame,
     chart = alt.Chart(totals).mark_point(filled=True, size=130).encode(
         x=alt.X("date_reported:T", title="Date made public", axis=alt.Axis(format="%d %b %Y", labelAngle=-30)),
         y=alt.Y("low:Q", title="Killed and wounded since 24 Feb 2022", scale=alt.Scale(zero=True),
-                axis=alt.Axis(format=",")),
+                axis=alt.Axis(format=",.0f")),
         color=alt.Color("claimant_country:N", title="Claimant"),
         shape=alt.Shape("basis:N", title="Based on",
                         legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
         tooltip=[alt.Tooltip("date_reported:T", title="Made public", format="%d %B %Y"),
-                 alt.Tooltip("claimant:N", title="Claimant"), alt.Tooltip("low:Q", title="Total", format=","),
+                 alt.Tooltip("claimant:N", title="Claimant"), alt.Tooltip("low:Q", title="Total", format=",.0f"),
                  alt.Tooltip("basis:N", title="Based on"), alt.Tooltip("note:N", title="Note")],
     ).properties(width=520, height=260)
     description = (
@@ -214,7 +214,7 @@ def manpower_chart(rates: pd.DataFrame, troops: int = ANALYSIS_TROOPS, share: fl
     bars = base.mark_bar(color=charts.PALETTE[0]).encode(
         x=alt.X("days:Q", title="Days of losses covered", scale=alt.Scale(domain=[0, 40], clamp=True)),
         color=alt.condition("isValid(datum.per_day)", alt.value(charts.PALETTE[0]), alt.value(charts.PALETTE[1])),
-        tooltip=[alt.Tooltip("label:N", title="Rate"), alt.Tooltip("rate:Q", title="A day", format=","),
+        tooltip=[alt.Tooltip("label:N", title="Rate"), alt.Tooltip("rate:Q", title="A day", format=",.0f"),
                  alt.Tooltip("days:Q", title="Days covered", format=".1f"), alt.Tooltip("basis:N", title="Based on")],
     )
     text = base.mark_text(align="left", dx=4, fontSize=12).encode(

@@ -42,9 +42,6 @@ SETTINGS = {
 SERVER_CONFIG = {"LabApp": {"news_url": None, "extension_manager": "readonly",
                             "check_for_updates_class": "jupyterlab.handlers.announcements.NeverCheckForUpdate"}}
 
-#: A cell's prompt while it waits or runs.
-BUSY_PROMPT = "[*]:"
-
 
 @dataclass
 class Lab:
@@ -218,13 +215,13 @@ def run_all_cells(page) -> None:
 def wait_until_done(page, timeout: float = 45_000) -> None:
     """Wait until no cell waits or runs and the kernel is idle."""
     page.wait_for_function(
-        """busy => {
+        """() => {
             const prompts = [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt')];
             const indicator = document.querySelector('.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator');
             return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent))
                 && (!indicator || indicator.dataset.status === 'idle');
         }""",
-        arg=BUSY_PROMPT, timeout=timeout, polling=250,
+        timeout=timeout, polling=250,
     )
 
 

@@ -143,6 +143,7 @@ def test_exercise_01_check_gives_feedback(lab, browser):
             assert Q1_PASSED not in feedback.inner_text()
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    feedback.evaluate("el => el.scrollIntoView({block: 'center'})")
+    page.set_viewport_size({"width": 1280, "height": 1500})  # the answer, its table and the feedback
+    answer.evaluate("el => el.scrollIntoView({block: 'start'})")
     page.screenshot(path=SCREENSHOTS / "jupyterlab-exercise-01.png")
     assert not [e for e in errors if e.startswith("uncaught")], errors
