@@ -626,20 +626,24 @@ def _confine(job: dict) -> bool:
                 handle.write(text)
         mount(None, "/", flags=rec | private)
         scratch = os.open(job["scratch"], os.O_RDONLY | os.O_DIRECTORY)  # opened in this namespace
+        # Open what must stay readable before the tmpfs hides /tmp: the repository may live under /tmp.
+        readable = {path: os.open(path, os.O_PATH) for path in sorted({os.path.realpath(p) for p in job["readable"]})
+                    if os.path.exists(path)}
         mount("tmpfs", "/tmp", "tmpfs", nosuid | nodev, "size=1m")
         root = "/tmp/root"
         os.mkdir(root)
         mount("tmpfs", root, "tmpfs", nosuid | nodev, "size=64m,mode=755")
         bound: list[str] = []
 
-        def bind_into_root(path: str, read_only: bool = True) -> None:
+        def bind_into_root(path: str, read_only: bool = True, source: str | None = None) -> None:
+            source = source or path
             target = root + path
-            if os.path.isdir(path):
+            if os.path.isdir(source):
                 os.makedirs(target, exist_ok=True)
             else:
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 open(target, "w").close()
-            mount(path, target, flags=bind | rec)
+            mount(source, target, flags=bind | rec)
             if read_only:
                 mount(None, target, flags=remount | bind | rdonly | nosuid | nodev)
             bound.append(path)
@@ -649,9 +653,10 @@ def _confine(job: dict) -> bool:
                 os.symlink(os.readlink(path), root + path)
             elif os.path.isdir(path):
                 bind_into_root(path)
-        for path in sorted({os.path.realpath(p) for p in job["readable"]}):
-            if os.path.exists(path) and not any(path == b or path.startswith(b + "/") for b in bound):
-                bind_into_root(path)
+        for path, handle in readable.items():
+            if not any(path == b or path.startswith(b + "/") for b in bound):
+                bind_into_root(path, source=f"/proc/self/fd/{handle}")
+            os.close(handle)
         for device in ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"):
             bind_into_root(device, read_only=False)
         os.mkdir(root + "/tmp", 0o1777)

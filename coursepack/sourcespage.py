@@ -5,6 +5,8 @@ its link, so it can never drift from the data it documents.
 """
 from __future__ import annotations
 
+import html
+
 from coursepack import data
 
 
@@ -56,7 +58,8 @@ def render() -> str:
         "|---|---|---|---|---|",
     ]
     for row in sources.itertuples():
-        title = f"[{_cell(row.title)}]({row.url})"
+        # Raw HTML, not a Markdown link: MyST escapes "&" in link targets twice inside tables.
+        title = f'<a href="{html.escape(row.url)}">{_cell(html.escape(row.title))}</a>'
         lines.append(f"| {row.date:%Y-%m-%d} | {_cell(row.publisher)} | {title} | {row.kind} | `{row.id}` |")
     lines.append("")
     return "\n".join(lines)
