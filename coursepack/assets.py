@@ -138,16 +138,27 @@ def use_renderer() -> str:
     return name
 
 
+def _vega_lite_version() -> str:
+    import altair as alt
+
+    return "v" + ".".join(alt.VEGALITE_VERSION.split(".")[:2])
+
+
+def bundle_header() -> str:
+    """First line of the chart bundle: the versions it was made from (cheap, unlike the bundle itself)."""
+    import vl_convert
+
+    return f"/* vega, vega-lite {_vega_lite_version()}, vega-embed: vl-convert-python {vl_convert.__version__} */\n"
+
+
 @lru_cache(maxsize=1)
 def chart_bundle() -> str:
     """vega + vega-lite (the version altair emits) + vega-embed + ``coursepackEmbed`` in one script."""
-    import altair as alt
     import vl_convert
 
-    vl_version = "v" + ".".join(alt.VEGALITE_VERSION.split(".")[:2])
     # The bundle declares top-level consts; the function scope keeps them from clashing with page scripts.
-    bundle = vl_convert.javascript_bundle(vl_version=vl_version)
-    return f"/* vega, vega-lite {vl_version}, vega-embed: vl-convert-python {vl_convert.__version__} */\n(function () {{\n{bundle}\n}})();\n{EMBED_JS}"
+    bundle = vl_convert.javascript_bundle(vl_version=_vega_lite_version())
+    return f"{bundle_header()}(function () {{\n{bundle}\n}})();\n{EMBED_JS}"
 
 
 def prepare(static_dir: Path) -> None:
@@ -157,7 +168,11 @@ def prepare(static_dir: Path) -> None:
         raise FileNotFoundError(f"{', '.join(missing)} not found in {NODE_MODULES}: run `npm ci` at the repository root")
     folder = Path(static_dir) / STATIC
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "vega.js").write_text(chart_bundle(), encoding="utf-8")
+    bundle = folder / "vega.js"
+    # Making the bundle takes seconds; a rebuild keeps the one made from the same versions and code.
+    made = bundle.read_text(encoding="utf-8") if bundle.exists() else ""
+    if not (made.startswith(bundle_header()) and made.endswith(EMBED_JS)):
+        bundle.write_text(chart_bundle(), encoding="utf-8")
     copies = {NODE_MODULES / source: name for source, name in WIDGET_FILES.items()}
     copies.update({font: font.name for font in (NODE_MODULES / WIDGET_FONTS).glob("*.woff2")})
     copies.update({path: path.name for path in (HERE / "book_static").iterdir()})
