@@ -1,7 +1,11 @@
-"""The learner book builds with warnings as errors and has every page a reader needs."""
+"""Both editions build with warnings as errors and have every page their readers need."""
+import subprocess
+import sys
 from html import escape
 
 import pytest
+
+from tests.conftest import ROOT
 
 PAGES = {
     "book/intro.html": "Three ways to use this pack",
@@ -34,3 +38,27 @@ def test_sources_page_lists_every_source(built_book):
     html = (built_book / "book/_generated/sources-and-data.html").read_text(encoding="utf-8")
     for url in data.load("sources")["url"]:
         assert url in html or escape(url) in html, f"{url} is not linked from the sources page"
+
+
+CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_offers_notebook_and_data_downloads(built_book, chapter):
+    html = (built_book / f"notebooks/{chapter}.html").read_text(encoding="utf-8")
+    assert f"{chapter}.ipynb" in html, "no .ipynb download button"
+    assert "coursepack-data.zip" in html, "no link to the data zip"
+
+
+@pytest.mark.slow
+def test_instructor_edition_has_solutions_rubrics_and_briefs():
+    result = subprocess.run([sys.executable, "-m", "coursepack.build", "--edition", "instructor",
+                             "--out", "_build/instructor"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    html = ROOT / "_build/instructor/_build/html"
+    for page in ["book/instructor-guide.html", "book/_generated/rubrics.html", "book/simulation-briefs.html"]:
+        assert (html / page).exists(), f"instructor edition lacks {page}"
+    exercise = (html / "book/_generated/exercises/01-the-deployment.html").read_text(encoding="utf-8")
+    assert "days_to_ratification" in exercise and "BEGIN SOLUTION" not in exercise
+    assert "127" in exercise, "the instructor exercise page should show the solution's tests"
