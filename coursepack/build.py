@@ -8,7 +8,9 @@ packages. Warnings and cell errors fail the build (``-W -n --keep-going``).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -38,6 +40,26 @@ def data_zip() -> bytes:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, path.read_bytes())
     return buffer.getvalue()
+
+
+def forget_stale_outputs(cache: Path, doctrees: Path) -> None:
+    """Empty the execution cache and Sphinx's saved pages when the package or the data changed.
+
+    Why: the cache re-runs a notebook only when the notebook's own code changes, and Sphinx re-reads a
+    page only when its file changes, but every chart and table also depends on ``coursepack/`` and
+    ``data/``.
+    """
+    package = ROOT / "coursepack"
+    inputs = sorted([*package.glob("*.py"), *package.glob("book_static/*"), *package.glob("templates/*"),
+                     *(ROOT / "data").iterdir()])
+    digest = hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p in inputs if p.is_file())).hexdigest()
+    stamp = cache.with_name(cache.name + ".inputs")
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    shutil.rmtree(cache, ignore_errors=True)
+    shutil.rmtree(doctrees, ignore_errors=True)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest)
 
 
 def edition_files(edition: str, out: Path) -> tuple[Path, Path]:
@@ -74,9 +96,11 @@ def build(edition: str, out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     prepare(edition)
     config_path, toc_path = edition_files(edition, out)
+    path_output = out.parent if out.name == "_build" else out  # jupyter-book writes into path_output/_build
+    forget_stale_outputs(out / ".jupyter_cache", path_output / "_build" / ".doctrees")
     command = [
         str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT),
-        "--path-output", str(out.parent if out.name == "_build" else out),
+        "--path-output", str(path_output),
         "--config", str(config_path), "--toc", str(toc_path),
         "-W", "-n", "--keep-going",
     ]

@@ -17,6 +17,9 @@ assets.use_renderer()
 #: Okabe-Ito palette: distinguishable with the common forms of colour blindness.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 
+#: One marker per kind of troop figure, the same in every chart: a plan never looks like a count.
+LOCATION_SHAPES = alt.Scale(domain=["in Russia", "in Kursk", "planned"], range=["circle", "square", "triangle-up"])
+
 #: First day of the chapters' October 2024 window and the analysis's own cut-off.
 ANALYSIS_DATE = pd.Timestamp("2024-10-29")
 
@@ -32,7 +35,7 @@ def finish(chart: alt.TopLevelMixin, title: str, description: str, subtitle: str
         chart.properties(title=title_params, description=description)
         .configure_range(category=PALETTE)
         .configure_axis(labelFontSize=12, titleFontSize=12)
-        .configure_legend(labelFontSize=12, titleFontSize=12, labelLimit=260)
+        .configure_legend(labelFontSize=12, titleFontSize=12, labelLimit=260, orient="bottom")
     )
 
 
@@ -85,7 +88,7 @@ def estimate_ranges(estimates: pd.DataFrame, title: str = "Estimates of North Ko
     ranges = base.mark_rule(strokeWidth=3).encode(y=alt.Y("low:Q", title="Troops"), y2="high:Q")
     points = base.mark_point(filled=True, size=110).encode(
         y=alt.Y("high:Q", title="Troops", axis=alt.Axis(format=",.0f")),
-        shape=alt.Shape("location:N", title="What the figure counts"),
+        shape=alt.Shape("location:N", title="What the figure counts", scale=LOCATION_SHAPES),
         tooltip=tooltip,
     )
     chart = alt.layer(ranges, points).properties(width=600, height=320)
@@ -125,7 +128,7 @@ def estimates_as_of_slider(estimates: pd.DataFrame, start: str = "2024-10-01", e
             y=alt.Y("high:Q", title="Troops (upper figure)", scale=alt.Scale(domain=[0, int(window["high"].max() * 1.1)]),
                     axis=alt.Axis(format=",.0f")),
             color=alt.Color("claimant_country:N", title="Claimant"),
-            shape=alt.Shape("location:N", title="What the figure counts"),
+            shape=alt.Shape("location:N", title="What the figure counts", scale=LOCATION_SHAPES),
             tooltip=[alt.Tooltip("date:T", format="%d %B %Y", title="Date"), "claimant:N",
                      alt.Tooltip("high:Q", format=",.0f", title="High")],
         )

@@ -62,3 +62,23 @@ def test_instructor_edition_has_solutions_rubrics_and_briefs():
     exercise = (html / "book/_generated/exercises/01-the-deployment.html").read_text(encoding="utf-8")
     assert "days_to_ratification" in exercise and "BEGIN SOLUTION" not in exercise
     assert "127" in exercise, "the instructor exercise page should show the solution's tests"
+
+
+def test_outputs_are_forgotten_only_when_package_or_data_change(tmp_path):
+    from coursepack.build import forget_stale_outputs
+
+    cache, doctrees = tmp_path / ".jupyter_cache", tmp_path / "_build" / ".doctrees"
+
+    def fill():
+        cache.mkdir(exist_ok=True)
+        doctrees.mkdir(parents=True, exist_ok=True)
+
+    fill()
+    forget_stale_outputs(cache, doctrees)  # no record of the inputs yet: start afresh
+    assert not cache.exists() and not doctrees.exists()
+    fill()
+    forget_stale_outputs(cache, doctrees)  # same package and data: keep everything
+    assert cache.exists() and doctrees.exists()
+    (tmp_path / ".jupyter_cache.inputs").write_text("made from other code")
+    forget_stale_outputs(cache, doctrees)
+    assert not cache.exists() and not doctrees.exists()
