@@ -13,12 +13,12 @@ Nothing in a submission is trusted. For each one:
    ``grader = otter.Notebook(...)`` / ``grader.check(...)`` cells, which grading never needs) run in
    a process forked from a pre-warmed fork server: pandas, altair, IPython, otter and the validated
    data tables are loaded once per grading run, and each process serves one submission only.
-   Before any student code runs, that process confines itself (:func:`_confine`): in new user,
+   Before any student code runs, that process confines itself (:func:`sandbox._confine`): in new user,
    mount, PID and network namespaces it pivots into a root holding only read-only system and
    Python folders, ``coursepack/``, ``data/`` and its own scratch folder, so the repository, the
    hidden tests, other submissions and the gradebook do not exist for it; seccomp then refuses
    signals to other processes, running programs, ptrace and mounts. An audit hook
-   (:func:`_install_guard`) refuses file access outside the allowed folders, new processes,
+   (:func:`sandbox._install_guard`) refuses file access outside the allowed folders, new processes,
    signals, sockets and more, and is the only layer where user namespaces are unavailable
    (the summary says which layer was used: PEP 578 hooks alone are defence in depth, not a
    boundary). Each cell has a time limit (``--timeout``, default 30 s: interrupt, then kill);
@@ -43,7 +43,6 @@ import contextlib
 import csv
 import hashlib
 import json
-import math
 import os
 import re
 import shutil
@@ -56,20 +55,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coursepack import sandbox
+from coursepack.answers import Unsupported, decode
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "_build" / "grades"
 MAX_FILE_BYTES = 100 * 2**20  #: larger submissions are not read at all
 MAX_MESSAGE_BYTES = 16 * 2**20  #: largest answer report accepted from a sandbox
 OUTPUT_LIMIT = 10 * 2**20  #: printed bytes beyond this are reported (all output is discarded)
-MEMORY_LIMIT = 4 * 2**30  #: address space a sandbox may add to what the fork server uses
-FILE_SIZE_LIMIT = 64 * 2**20  #: largest file a sandbox may write in its scratch folder
 INTERRUPT_GRACE = 2.0  #: seconds a cell gets to stop after an interrupt before the process is killed
 STARTUP_TIMEOUT = 120.0  #: seconds for the fork server to start (imports and data validation)
 PLACEHOLDER = "_Type your answer here, replacing this text._"
 #: Status of a row, worst first. The worst problem met decides the status; ``message`` says more.
 STATUSES = ("invalid", "unmatched", "crashed", "timeout", "output-limit", "errors", "ok")
-#: Modules loaded once in the fork server, so that no submission pays for them.
-PREWARM_MODULES = ("numpy", "pandas", "altair", "IPython", "otter", "coursepack.data", "coursepack.charts")
 
 
 # --- exercise sets -------------------------------------------------------------------------------
@@ -215,575 +213,6 @@ def match(path: Path, set_names) -> tuple[str | None, str]:
     return None, stem
 
 
-# --- encoding answers as plain data (runs in the sandbox) and decoding them (runs here) ----------
-
-_DTYPES = {f"{p}{n}" for p in ("int", "uint", "Int", "UInt") for n in (8, 16, 32, 64)} | {
-    "float32", "float64", "Float32", "Float64", "bool", "boolean", "object", "str", "string",
-    *(f"datetime64[{u}]" for u in ("s", "ms", "us", "ns")), *(f"timedelta64[{u}]" for u in ("s", "ms", "us", "ns")),
-}
-MAX_ITEMS = 200_000  #: most list items or table cells in one answer
-MAX_STRING = 100_000  #: longest string in an answer
-
-
-_exact_type, _int_repr, _str_copy = type, int.__repr__, str.__str__  # bound before any student code runs
-
-
-class Unsupported:
-    """Stands in for an answer whose type the grader does not accept; fails every test."""
-
-    def __init__(self, type_name: str):
-        self.type_name = type_name
-
-    def __repr__(self):
-        return f"<answer of unsupported type {self.type_name}>"
-
-
-def encode(value, budget: list | None = None):
-    """A JSON-able, tagged description of ``value``, by value; unsupported types are named only.
-
-    Types are compared exactly (``type(x) is int``), so subclasses (which can redefine ``==``,
-    ``isinstance`` checks or ``repr``) are refused.
-    """
-    import numpy as np
-    import pandas as pd
-
-    budget = budget if budget is not None else [MAX_ITEMS]
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise ValueError("answer too large")
-    kind = _exact_type(value)
-    if value is None or value is Ellipsis:
-        return {"t": "none" if value is None else "ellipsis"}
-    if kind is bool:
-        return {"t": "bool", "v": value is True}
-    if kind is int:
-        return {"t": "int", "v": _int_repr(value)}
-    if kind is str:
-        if len(value) > MAX_STRING:
-            raise ValueError("string too long")
-        return {"t": "str", "v": _str_copy(value)}
-    if kind is float:
-        return {"t": "float", "v": float.__repr__(value)}
-    if kind in (list, tuple):
-        return {"t": kind.__name__, "v": [encode(x, budget) for x in value]}
-    if kind is dict:
-        return {"t": "dict", "v": [[encode(k, budget), encode(v, budget)] for k, v in dict.items(value)]}
-    if kind in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
-                np.float32, np.float64, np.bool_):
-        return {"t": "np", "dtype": np.dtype(kind).name, "v": encode(value.item(), budget)}
-    if kind is pd.Timestamp:
-        return {"t": "timestamp", "v": value.isoformat(), "unit": value.unit}
-    if kind is pd.Timedelta:
-        return {"t": "timedelta", "v": int(value.value)}
-    if value is pd.NA or value is pd.NaT:
-        return {"t": "na" if value is pd.NA else "nat"}
-    if kind is np.ndarray and value.ndim == 1 and str(value.dtype) in _DTYPES:
-        return {"t": "ndarray", "dtype": str(value.dtype), "v": _encode_values(pd.Series(value), budget)}
-    if kind is pd.Series:
-        return {"t": "series", "dtype": _dtype(value), "name": encode(value.name, budget),
-                "index": _encode_index(value.index, budget), "v": _encode_values(value, budget)}
-    if kind is pd.DataFrame:
-        columns = [value.iloc[:, i] for i in range(value.shape[1])]
-        return {"t": "frame", "index": _encode_index(value.index, budget),
-                "columns": _encode_index(value.columns, budget),
-                "dtypes": [_dtype(c) for c in columns], "v": [_encode_values(c, budget) for c in columns]}
-    return {"t": "unsupported", "type": _type_name(kind)}
-
-
-def _type_name(kind) -> str:
-    try:
-        return f"{_exact_type.__getattribute__(kind, '__module__')}.{_exact_type.__getattribute__(kind, '__qualname__')}"[:200]
-    except Exception:  # noqa: BLE001 - a hostile metaclass; the name is only informative
-        return "?"
-
-
-def _dtype(series) -> str:
-    dtype = str(series.dtype)
-    if dtype not in _DTYPES:
-        raise TypeError(f"unsupported dtype {dtype}")
-    return dtype
-
-
-def _encode_index(index, budget):
-    import pandas as pd
-
-    if type(index) is pd.RangeIndex:
-        return {"t": "range", "start": index.start, "stop": index.stop, "step": index.step,
-                "name": encode(index.name, budget)}
-    if type(index) not in (pd.Index, pd.DatetimeIndex):
-        raise TypeError(f"unsupported index {type(index).__name__}")
-    return {"t": "index", "dtype": _dtype(index), "name": encode(index.name, budget),
-            "v": _encode_values(pd.Series(index), budget)}
-
-
-def _encode_values(series, budget) -> list:
-    """The values of a Series as JSON-able data (missing values as None)."""
-    import pandas as pd
-
-    dtype = _dtype(series)
-    budget[0] -= len(series)
-    if budget[0] < 0:
-        raise ValueError("answer too large")
-    values = series.tolist()
-    if dtype.startswith("datetime64"):
-        return [None if v is pd.NaT else v.isoformat() for v in values]
-    if dtype.startswith("timedelta64"):
-        return [None if v is pd.NaT else int(v.value) for v in values]
-    if dtype == "object":
-        return [encode(v, budget) for v in values]
-    return [None if (v is pd.NA or v is None or (type(v) is float and math.isnan(v) and dtype in ("str", "string")))
-            else float.__repr__(v) if type(v) is float else v for v in values]
-
-
-def decode(data):
-    """Rebuild an answer from :func:`encode`'s description (raises on anything malformed)."""
-    import numpy as np
-    import pandas as pd
-
-    tag = data["t"]
-    if tag in ("none", "ellipsis", "na", "nat"):
-        return {"none": None, "ellipsis": ..., "na": pd.NA, "nat": pd.NaT}[tag]
-    if tag == "bool":
-        return bool(data["v"])
-    if tag == "int":
-        return int(data["v"])
-    if tag == "str":
-        return str(data["v"])
-    if tag == "float":
-        return float(data["v"])
-    if tag in ("list", "tuple"):
-        items = [decode(x) for x in data["v"]]
-        return items if tag == "list" else tuple(items)
-    if tag == "dict":
-        return {decode(k): decode(v) for k, v in data["v"]}
-    if tag == "np":
-        return np.dtype(_allowed(data["dtype"])).type(decode(data["v"]))
-    if tag == "timestamp":
-        return pd.Timestamp(str(data["v"])).as_unit(str(data["unit"]))
-    if tag == "timedelta":
-        return pd.Timedelta(int(data["v"]), unit="ns")
-    if tag == "ndarray":
-        return _decode_values(data["v"], data["dtype"], None).to_numpy()
-    if tag == "series":
-        index = _decode_index(data["index"])
-        series = _decode_values(data["v"], data["dtype"], index)
-        series.name = decode(data["name"])
-        return series
-    if tag == "frame":
-        index, columns = _decode_index(data["index"]), _decode_index(data["columns"])
-        parts = [_decode_values(v, d, index) for v, d in zip(data["v"], data["dtypes"], strict=True)]
-        frame = pd.DataFrame(dict(enumerate(parts)), index=index) if parts else pd.DataFrame(index=index)
-        frame.columns = columns
-        return frame
-    if tag == "unsupported":
-        return Unsupported(str(data["type"]))
-    raise ValueError(f"unknown tag {tag!r}")
-
-
-def _allowed(dtype: str) -> str:
-    if dtype not in _DTYPES:
-        raise ValueError(f"dtype {dtype!r} not accepted")
-    return dtype
-
-
-def _decode_values(values: list, dtype: str, index):
-    import pandas as pd
-
-    dtype = _allowed(dtype)
-    if dtype.startswith("datetime64"):
-        series = pd.Series(pd.to_datetime([v for v in values]), index=index).astype(dtype)
-    elif dtype.startswith("timedelta64"):
-        series = pd.Series(pd.to_timedelta([v for v in values], unit="ns"), index=index).astype(dtype)
-    elif dtype == "object":
-        series = pd.Series([decode(v) for v in values], index=index, dtype=object)
-    else:
-        series = pd.Series([float(v) if type(v) is str and dtype.lower().startswith("float") else v for v in values],
-                           index=index, dtype=dtype)
-    if str(series.dtype) != dtype:
-        raise ValueError(f"rebuilt dtype {series.dtype} instead of {dtype}")
-    return series
-
-
-def _decode_index(data):
-    import pandas as pd
-
-    if data["t"] == "range":
-        return pd.RangeIndex(int(data["start"]), int(data["stop"]), int(data["step"]), name=decode(data["name"]))
-    values = _decode_values(data["v"], data["dtype"], None)
-    return pd.Index(values, dtype=data["dtype"], name=decode(data["name"]))
-
-
-# --- the sandbox (runs in a forked child of the fork server) -------------------------------------
-
-
-def _prewarm() -> None:
-    """Load what notebooks use, once, in the fork server (never in a process that runs students' code)."""
-    import importlib
-
-    for name in PREWARM_MODULES:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - an optional module; submissions that need it import it
-            pass
-    try:
-        from coursepack import data
-
-        data.load_all()
-        from IPython.core.interactiveshell import InteractiveShell
-        from traitlets.config import Config
-
-        config = Config()
-        config.HistoryManager.enabled = False  # no sqlite file, no history thread before fork
-        InteractiveShell.instance(config=config)
-    except Exception:  # noqa: BLE001 - the sandbox reports any real problem per submission
-        pass
-
-
-if os.environ.pop("COURSEPACK_GRADER_PREWARM", None) == "1":  # set only for the fork server
-    _prewarm()
-
-
-class _CappedOutput:
-    """Stands in for sys.stdout/sys.stderr: counts what is printed and keeps none of it."""
-
-    encoding, errors = "utf-8", "replace"
-
-    def __init__(self):
-        self.count = 0
-
-    def write(self, text) -> int:
-        self.count += len(text) if type(text) is str else 0
-        return len(text) if type(text) is str else 0
-
-    def flush(self):
-        pass
-
-    def isatty(self):
-        return False
-
-    def fileno(self):
-        return 1
-
-
-def _sandbox_main(conn, job: dict) -> None:
-    """Entry point of the sandbox process: set up confinement, run the cells, report after each.
-
-    Every report is one JSON message: ``{"kind": "cell", "index", "error", "output", "blocked",
-    "answers"}``; the first says which confinement is in force and the last is ``{"kind": "done"}``.
-    """
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    os.setsid()  # its own process group, so that the grader can end it and anything it started
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    output = _CappedOutput()
-    sys.stdout = sys.stderr = output
-    os.environ.update({"TMPDIR": job["scratch"], "HOME": job["scratch"], "MPLCONFIGDIR": job["scratch"]})
-    os.chdir(job["scratch"])
-    _limit_resources()
-    isolation = "audit hook only"
-    if job["confine"] and _confine(job):
-        isolation = "namespaces+seccomp" if _seccomp() else "namespaces"
-        os.chdir(job["workdir"])
-        os.environ.update({"TMPDIR": "/tmp", "HOME": job["workdir"], "MPLCONFIGDIR": job["workdir"]})
-    from IPython.core.interactiveshell import InteractiveShell
-
-    shell = InteractiveShell.instance()
-    shell.displayhook.compute_format_data = lambda result: ({}, {})  # no repr of the last value
-    shell.display_pub.publish = lambda *args, **kwargs: None
-    shell.user_ns["grader"] = _NoGrader()  # otter's cells are not run; stray calls do nothing
-    readable = tuple(os.path.realpath(p) for p in job["readable"])
-    sys.path[:] = [p for p in sys.path if p == "" or os.path.realpath(p).startswith(readable)]
-    sys.path_importer_cache.clear()
-    blocked: list[str] = []
-    _install_guard(job, blocked, os.getcwd(), allow_ctypes=isolation == "namespaces+seccomp")
-    send = conn.send_bytes
-    send(json.dumps({"kind": "ready", "isolation": isolation}).encode())
-    import builtins
-
-    ours = dict(builtins.__dict__)  # the builtins our reporting code relies on
-    for index, source in enumerate(job["cells"]):
-        error = None
-        try:
-            result = shell.run_cell(source, store_history=False)
-            problem = result.error_before_exec or result.error_in_exec
-            if problem is not None:
-                error = _describe(problem)
-        except BaseException as exc:  # noqa: BLE001 - e.g. an interrupt outside the cell's own code
-            error = _describe(exc)
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # an interrupt waits for the report
-        theirs = dict(builtins.__dict__)  # a cell may have replaced type, isinstance, int...
-        builtins.__dict__.update(ours)
-        try:
-            send(_report(index, error, output.count, blocked, shell.user_ns, job["variables"]))
-        finally:
-            builtins.__dict__.clear()
-            builtins.__dict__.update(theirs)
-            try:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-            except KeyboardInterrupt:  # it came too late for the cell it was meant for
-                pass
-        del blocked[:]
-    send(b'{"kind": "done"}')
-
-
-def _report(index: int, error, output: int, blocked: list, namespace: dict, variables: list) -> bytes:
-    """One cell's report: its error, printed bytes, refused actions and every answer, encoded."""
-    answers = {}
-    for name in variables:
-        if name in namespace:
-            try:
-                answers[name] = encode(namespace[name])
-            except BaseException as exc:  # noqa: BLE001
-                answers[name] = {"t": "unsupported", "type": f"unreadable ({_describe(exc)})"[:200]}
-    report = {"kind": "cell", "index": index, "error": error, "output": output, "blocked": blocked[:20],
-              "answers": answers}
-    return json.dumps(report).encode()
-
-
-class _NoGrader:
-    """Stands in for ``otter.Notebook`` in the sandbox: every method does nothing."""
-
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: None
-
-
-def _describe(exc: BaseException) -> str:
-    """``TypeName: message`` of an exception, short, never trusting its ``__str__``."""
-    name = _type_name(_exact_type(exc)).rsplit(".", 1)[-1]
-    try:
-        text = BaseException.__str__(exc)
-    except Exception:  # noqa: BLE001
-        text = ""
-    return f"{name}: {text}"[:300] if text else name
-
-
-def _limit_resources() -> None:
-    """Cap memory, file sizes and core dumps of the sandbox process."""
-    import resource
-
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing
-    limits = [(resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT), (resource.RLIMIT_CORE, 0)]
-    try:
-        with open("/proc/self/statm") as statm:
-            used = int(statm.read().split()[0]) * resource.getpagesize()
-        limits.append((resource.RLIMIT_AS, used + MEMORY_LIMIT))
-    except OSError:
-        pass
-    for which, value in limits:
-        try:
-            resource.setrlimit(which, (value, value))
-        except (ValueError, OSError):
-            pass
-
-
-_SYSCALLS = {  # syscall numbers: (x86_64, aarch64)
-    "kill": (62, 129), "tkill": (200, 130), "tgkill": (234, 131), "ptrace": (101, 117),
-    "process_vm_readv": (310, 270), "process_vm_writev": (311, 271), "pidfd_open": (434, 434),
-    "pidfd_send_signal": (424, 424), "pidfd_getfd": (438, 438), "execve": (59, 221), "execveat": (322, 281),
-    "mount": (165, 40), "umount2": (166, 39), "pivot_root": (155, 41), "chroot": (161, 51),
-    "unshare": (272, 97), "setns": (308, 268), "open_by_handle_at": (304, 265), "kcmp": (312, 272),
-    "bpf": (321, 280), "perf_event_open": (298, 241), "userfaultfd": (323, 282), "keyctl": (250, 219),
-}
-_ARCHES = {"x86_64": (0, 0xC000003E), "aarch64": (1, 0xC00000B7)}
-
-
-def _confine(job: dict) -> bool:
-    """Move this process into a file system that holds only what a notebook needs.
-
-    In new user, mount, PID and network namespaces, a fresh root is assembled from read-only
-    bind mounts of the system folders (``/usr``, ``/lib``...), Python's installation, the
-    ``coursepack`` package and ``data/``, plus the submission's scratch folder at
-    ``job["workdir"]``; the old root is detached, so the repository, the hidden tests, the other
-    submissions and the output folder are simply not there, and ``/proc`` and the network are
-    absent. A second user namespace then locks those mounts. Processes the code might start land
-    in the new PID namespace, where the grader's processes do not exist.
-
-    Returns False, having changed nothing, where user namespaces are unavailable.
-    """
-    import ctypes
-    import platform
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    newns, newuser, newpid, newnet = 0x00020000, 0x10000000, 0x20000000, 0x40000000
-    rdonly, nosuid, nodev, remount, bind, rec, private = 1, 2, 4, 32, 4096, 16384, 1 << 18
-    uid, gid = os.getuid(), os.getgid()
-    if platform.machine() not in _ARCHES or libc.unshare(newns | newuser | newpid | newnet) != 0:
-        return False
-
-    def check(status: int, what: str) -> None:
-        if status != 0:
-            raise OSError(ctypes.get_errno(), what)
-
-    def mount(source, target: str, fstype=None, flags=0, options=None) -> None:
-        check(libc.mount(source.encode() if source else None, target.encode(),
-                         fstype.encode() if fstype else None, flags, options.encode() if options else None),
-              f"mount {target}")
-
-    try:
-        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
-            with open(f"/proc/self/{name}", "w") as handle:
-                handle.write(text)
-        mount(None, "/", flags=rec | private)
-        scratch = os.open(job["scratch"], os.O_RDONLY | os.O_DIRECTORY)  # opened in this namespace
-        # Open what must stay readable before the tmpfs hides /tmp: the repository may live under /tmp.
-        readable = {path: os.open(path, os.O_PATH) for path in sorted({os.path.realpath(p) for p in job["readable"]})
-                    if os.path.exists(path)}
-        mount("tmpfs", "/tmp", "tmpfs", nosuid | nodev, "size=1m")
-        root = "/tmp/root"
-        os.mkdir(root)
-        mount("tmpfs", root, "tmpfs", nosuid | nodev, "size=64m,mode=755")
-        bound: list[str] = []
-
-        def bind_into_root(path: str, read_only: bool = True, source: str | None = None) -> None:
-            source = source or path
-            target = root + path
-            if os.path.isdir(source):
-                os.makedirs(target, exist_ok=True)
-            else:
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                open(target, "w").close()
-            mount(source, target, flags=bind | rec)
-            if read_only:
-                mount(None, target, flags=remount | bind | rdonly | nosuid | nodev)
-            bound.append(path)
-
-        for path in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"):
-            if os.path.islink(path):
-                os.symlink(os.readlink(path), root + path)
-            elif os.path.isdir(path):
-                bind_into_root(path)
-        for path, handle in readable.items():
-            if not any(path == b or path.startswith(b + "/") for b in bound):
-                bind_into_root(path, source=f"/proc/self/fd/{handle}")
-            os.close(handle)
-        for device in ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"):
-            bind_into_root(device, read_only=False)
-        os.mkdir(root + "/tmp", 0o1777)
-        os.chmod(root + "/tmp", 0o1777)
-        os.mkdir(root + job["workdir"])
-        mount(f"/proc/self/fd/{scratch}", root + job["workdir"], flags=bind)
-        os.close(scratch)
-        os.mkdir(root + "/.old")
-        check(libc.syscall(_SYSCALLS["pivot_root"][_ARCHES[platform.machine()][0]],
-                           root.encode(), (root + "/.old").encode()), "pivot_root")
-        os.chdir("/")
-        check(libc.umount2(b"/.old", 2), "detach the old root")  # MNT_DETACH
-        os.rmdir("/.old")
-        check(libc.unshare(newns | newuser), "lock the mounts")
-    except OSError:
-        os._exit(70)  # half-confined: no grade is better than a leak; the grader reports a crash
-    return True
-
-
-def _seccomp() -> bool:
-    """Refuse, at the kernel, the system calls a notebook never needs and a sandbox escape would.
-
-    Signals may only go to this process itself; running programs, tracing or reading other
-    processes, pidfds, mounts and namespaces are refused with EPERM. Inherited by any child.
-    """
-    import ctypes
-    import platform
-
-    column, arch = _ARCHES[platform.machine()]
-    own_pid = os.getpid()
-    ld_w_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
-    allow, deny = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
-    program = [(ld_w_abs, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, deny), (ld_w_abs, 0, 0, 0),
-               (jge, 0, 1, 0x40000000), (ret, 0, 0, deny)]  # wrong ABI, x32 calls: refused
-    own_only = {_SYSCALLS[name][column] for name in ("kill", "tgkill")}
-    for name, numbers in _SYSCALLS.items():
-        number = numbers[column]
-        if number in own_only:  # allowed only with args[0] == own pid
-            program += [(jeq, 0, 4, number), (ld_w_abs, 0, 0, 16), (jeq, 0, 1, own_pid), (ret, 0, 0, allow),
-                        (ret, 0, 0, deny)]
-        else:
-            program += [(jeq, 0, 1, number), (ret, 0, 0, deny)]
-    program.append((ret, 0, 0, allow))
-
-    class Filter(ctypes.Structure):
-        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
-
-    class Program(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
-
-    filters = (Filter * len(program))(*[Filter(*instruction) for instruction in program])
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
-        return False
-    return libc.prctl(22, 2, ctypes.byref(Program(len(program), filters)), 0, 0) == 0  # SECCOMP_MODE_FILTER
-
-
-def _install_guard(job: dict, blocked: list, workdir: str, allow_ctypes: bool = False) -> None:
-    """An audit hook that refuses what submissions never need (PEP 578; defence in depth).
-
-    Reading is allowed in the working folder, Python's installation and libraries, the
-    ``coursepack`` package and ``data/``; writing only in the working folder. Starting processes,
-    sending signals, sockets, ctypes, adding audit hooks, raising resource limits and reading
-    other processes' ``/proc`` entries are refused. A refused action raises PermissionError in
-    the student's cell and is reported to the grader. ``ctypes`` (which some libraries use when
-    imported) is allowed only inside namespaces with seccomp, where it cannot reach anything more.
-    """
-    realpath, isdir, fspath = os.path.realpath, os.path.isdir, os.fspath
-    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-    own = tuple(realpath(p) for p in {workdir, job["scratch"]})
-    readable = own + tuple(realpath(p) for p in job["readable"]) + (f"/proc/{os.getpid()}", "/dev/null", "/dev/urandom")
-    hidden = tuple(realpath(p) for p in job["hide"])
-    denied_prefixes = ("subprocess.", "os.exec", "os.spawn", "os.posix_spawn", "os.fork", "os.forkpty", "os.system",
-                       "os.kill", "os.killpg", "signal.pthread_kill", "os.setsid", "ctypes.", "socket.",
-                       "resource.setrlimit", "resource.prlimit", "sys.addaudithook", "gc.get_referrers",
-                       "gc.get_objects", "gc.get_referents", "os.symlink", "os.link", "os.chroot",
-                       "sqlite3.", "dbm.", "webbrowser.", "urllib.", "pty.")
-    if allow_ctypes:
-        denied_prefixes = tuple(p for p in denied_prefixes if p != "ctypes.")
-    path_events = {"os.listdir", "os.scandir", "os.chdir", "os.remove", "os.rmdir", "os.mkdir", "os.rename",
-                   "os.truncate", "os.chmod", "os.chown", "os.utime", "shutil.rmtree", "shutil.copyfile",
-                   "shutil.copytree", "shutil.move", "shutil.copymode", "shutil.copystat", "shutil.chown"}
-    writing_events = path_events - {"os.listdir", "os.scandir", "os.chdir"}
-
-    # Builtins are bound now, as defaults, so that a cell replacing them cannot change the guard.
-    def inside(path: str, roots: tuple, any=any) -> bool:
-        return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
-
-    def allowed(path, write: bool, type=type, bytes=bytes) -> bool:
-        if type(path) is int:  # an already open file descriptor
-            return True
-        path = realpath(path.decode(errors="replace") if type(path) is bytes else fspath(path))
-        if inside(path, own) or path == "/dev/null":
-            return True
-        if write or inside(path, hidden):
-            return False
-        return inside(path, readable)
-
-    def refuse(event: str, detail, str=str, PermissionError=PermissionError) -> None:
-        blocked.append(f"{event} {str(detail)[:120]}")
-        raise PermissionError(f"blocked by the grader's sandbox: {event}")
-
-    def guard(event: str, args: tuple, type=type, any=any, bool=bool, str=str, hasattr=hasattr,
-              enumerate=enumerate) -> None:
-        if event == "open":
-            path, mode, flags = args
-            write = bool(flags & write_flags) if type(flags) is int else any(c in str(mode) for c in "wax+")
-            if path is None or type(path) is int:
-                return
-            if not allowed(path, write) or (mode is None and not write and isdir(path) and not inside(realpath(fspath(path)), own)):
-                refuse(event, path)
-        elif event.startswith(denied_prefixes):
-            refuse(event, args[:1])
-        elif event in path_events:
-            targets = [a for a in args if type(a) in (str, bytes) or hasattr(a, "__fspath__")]
-            if any(type(a) is int for a in args[:1]):
-                refuse(event, args[:1])
-            for i, target in enumerate(targets):
-                write = event in writing_events and not (event.startswith("shutil.copy") and i == 0)
-                if not allowed(target, write):
-                    refuse(event, target)
-        elif event == "object.__setattr__" and args and args[0] is guard:
-            refuse(event, "guard")
-
-    sys.addaudithook(guard)
-
-
 # --- running one submission ----------------------------------------------------------------------
 
 
@@ -838,7 +267,7 @@ class Grader:
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
             os.environ.setdefault(name, "1")  # single-threaded libraries fork safely
         self.context = multiprocessing.get_context("forkserver")
-        self.context.set_forkserver_preload(["coursepack.grading"])
+        self.context.set_forkserver_preload(["coursepack.sandbox"])
         os.environ["COURSEPACK_GRADER_PREWARM"] = "1"
         try:
             from multiprocessing import forkserver
@@ -859,7 +288,7 @@ class Grader:
     def _start(self, job: dict):
         """Fork a sandbox from the fork server; return it and the end of the pipe it reports on."""
         receive, send = self.context.Pipe(duplex=False)
-        process = self.context.Process(target=_module()._sandbox_main, args=(send, job), daemon=True)
+        process = self.context.Process(target=sandbox._sandbox_main, args=(send, job), daemon=True)
         with _without_main():
             process.start()
         send.close()
@@ -1040,14 +469,6 @@ def _without_main():
             yield
         finally:
             sys.modules["__main__"] = real
-
-
-def _module():
-    """This module as imported by name, so that sandbox functions pickle as ``coursepack.grading.*``
-    (not ``__main__.*``) when the grader runs as ``python -m coursepack.grading``."""
-    from coursepack import grading
-
-    return grading
 
 
 def run_tests(test_file: Path, env: dict) -> tuple[float, list[str]]:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coursepack import grading
+from coursepack import answers, grading
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SUBMISSIONS = FIXTURES / "submissions"
@@ -133,7 +133,7 @@ def test_file_names_match_sets(file_name, expected):
 
 
 def roundtrip(value):
-    return grading.decode(grading.encode(value))
+    return answers.decode(answers.encode(value))
 
 
 def test_answers_travel_as_plain_values():
