@@ -20,10 +20,12 @@ In a live notebook :func:`use_renderer` picks :func:`live_renderer`, whose outpu
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -153,12 +155,24 @@ def bundle_header() -> str:
 
 @lru_cache(maxsize=1)
 def chart_bundle() -> str:
-    """vega + vega-lite (the version altair emits) + vega-embed + ``coursepackEmbed`` in one script."""
+    """vega + vega-lite (the version altair emits) + vega-embed + ``coursepackEmbed`` in one script.
+
+    Making it takes seconds, so it is kept in the temporary folder, named by what it was made from:
+    every later kernel and build reads it back instead.
+    """
     import vl_convert
 
+    key = hashlib.sha256((bundle_header() + EMBED_JS).encode()).hexdigest()[:16]
+    cached = Path(tempfile.gettempdir()) / f"coursepack-chart-bundle-{key}.js"
+    if cached.exists():
+        return cached.read_text(encoding="utf-8")
     # The bundle declares top-level consts; the function scope keeps them from clashing with page scripts.
     bundle = vl_convert.javascript_bundle(vl_version=_vega_lite_version())
-    return f"{bundle_header()}(function () {{\n{bundle}\n}})();\n{EMBED_JS}"
+    text = f"{bundle_header()}(function () {{\n{bundle}\n}})();\n{EMBED_JS}"
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(cached)  # atomic: a reader never sees half a bundle
+    return text
 
 
 def prepare(static_dir: Path) -> None:
