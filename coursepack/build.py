@@ -18,16 +18,10 @@ from pathlib import Path
 
 import yaml
 
+from coursepack.learner import write_if_changed
+
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "book" / "_generated"
-
-
-def write_if_changed(path: Path, content: str | bytes) -> None:
-    """Write ``content`` to ``path`` only if it differs, so Sphinx and the cache see no change."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    if not path.exists() or path.read_bytes() != data:
-        path.write_bytes(data)
 
 
 def data_zip() -> bytes:

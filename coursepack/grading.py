@@ -137,7 +137,7 @@ def load_set(source: Path, **assign_options) -> ExerciseSet:
     locked = [_source(c) for c in learner_nb["cells"]
               if c.get("metadata", {}).get("editable") is False and _source(c).strip()]
     questions = []
-    for config in _question_configs(source):
+    for config in question_configs(source):
         name, manual = str(config["name"]), bool(config.get("manual", False))
         test_file = assigned.tests_dir / f"{name}.py"
         if manual or not test_file.exists():
@@ -148,7 +148,7 @@ def load_set(source: Path, **assign_options) -> ExerciseSet:
     return ExerciseSet(assigned.name, questions, locked, learner_nb["metadata"].get("otter", {}).get("tests", {}))
 
 
-def _question_configs(source: Path) -> list[dict]:
+def question_configs(source: Path) -> list[dict]:
     """The YAML of every ``# BEGIN QUESTION`` raw cell of an assign notebook, in order."""
     import yaml
 

@@ -5,11 +5,11 @@ and the exercise sets, so the page and the exercises cannot drift apart.
 """
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 import yaml
+
+from coursepack.grading import question_configs
 
 ROOT = Path(__file__).resolve().parent.parent
 OBJECTIVES = ROOT / "book" / "objectives.yml"
@@ -22,9 +22,7 @@ def chapters() -> list[dict]:
 
 def question_names(exercise_notebook: Path) -> list[str]:
     """Names of the questions in an otter-grader assign notebook (``# BEGIN QUESTION`` cells)."""
-    cells = json.loads(exercise_notebook.read_text(encoding="utf-8"))["cells"]
-    sources = ("".join(cell["source"]) for cell in cells)
-    return [m.group(1) for s in sources if "BEGIN QUESTION" in s for m in [re.search(r"name:\s*(\S+)", s)] if m]
+    return [config["name"] for config in question_configs(exercise_notebook)]
 
 
 def render() -> str:
