@@ -52,9 +52,9 @@ def serve(folder: Path) -> Iterator[str]:
 
 def launch(playwright, profile: Path, **options):
     """Debian's Chromium with a fresh profile (Playwright's own browsers are never downloaded)."""
+    options = {"viewport": {"width": 1280, "height": 900}, **options}
     return playwright.chromium.launch_persistent_context(
-        profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
-        viewport={"width": 1280, "height": 900}, **options)
+        profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, **options)
 
 
 def book_pages(book: Path) -> list[str]:

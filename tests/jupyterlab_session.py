@@ -24,11 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+from coursepack.pages_bench import CHROMIUM, launch
+
 LOCAL_HOSTS = {"127.0.0.1"}
 
 # User settings for the throwaway server: no news or update checks, and every cell kept in the page
@@ -165,11 +162,8 @@ class Offline:
 
 
 def launch_chromium(playwright, profile: Path):
-    """Debian's Chromium, headless, in a fresh profile (a persistent context, so the profile is ours)."""
-    return playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-        viewport={"width": 1280, "height": 1000},
-    )
+    """Debian's Chromium, headless, in a fresh profile, tall enough for a notebook's outputs."""
+    return launch(playwright, str(profile), viewport={"width": 1280, "height": 1000})
 
 
 def offline_page(context) -> tuple:
