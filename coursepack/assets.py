@@ -3,20 +3,18 @@
 The book must load no file from a CDN (DESIGN.md, "Interactivity that works everywhere"). This module is
 a Sphinx extension (``sphinx: extra_extensions: [coursepack.assets]`` in ``_config.yml``) that:
 
-* writes the chart bundle (vega + vega-lite + vega-embed from the pinned ``vl-convert-python``), the
-  widget JavaScript and fonts (require.js and ``@jupyter-widgets/html-manager``) and MathJax, from the
-  npm lock file (installed by ``npm ci``), and ``book_static/`` into ``_static/coursepack/``. Nothing
-  generated is committed, and the folder is not in ``html_static_path``, so Jupyter Book does not add
-  its scripts to every page;
+* writes the chart bundle (Vega from the npm lock file, installed by ``npm ci``, plus ``coursepackDraw``)
+  and ``book_static/`` into ``_static/coursepack/``. Nothing generated is committed, and the folder is not
+  in ``html_static_path``, so Jupyter Book does not add its scripts to every page;
 * adds the chart bundle only to pages that contain a chart; myst-nb adds ``book_static/widgets.js``
-  (``nb_ipywidgets_js``) only to pages with saved widget state, and it loads the widget manager;
+  (``nb_ipywidgets_js``) only to pages with saved widget state, which it draws as plain HTML controls;
 * lightens and cleans the stock theme: ``templates/layout.html`` drops the 1.5 MB Font Awesome script
   and the search index from pages that do not search; a doubled sphinx-thebe script and an empty colour
   mode (two console errors) are fixed; ``book_static/coursepack.js`` and a citation role fix axe findings;
 * sets ``COURSEPACK_BOOK=1`` for the kernels that execute the notebooks, so :func:`use_renderer` picks
-  the small chart output that uses the shared bundle.
+  the book's chart output: the chart compiled to Vega at build time, drawn by the page's shared Vega.
 
-In a live notebook :func:`use_renderer` picks :func:`live_renderer`, whose output carries the bundle itself.
+In a live notebook :func:`use_renderer` picks :func:`live_renderer`, whose output carries its bundle itself.
 """
 from __future__ import annotations
 
@@ -39,46 +37,31 @@ BOOK_ENV = "COURSEPACK_BOOK"
 STATIC = "coursepack"  # folder under the book's _static/
 CHART_BUNDLE = f"{STATIC}/vega.js"
 CHART_CLASS = "coursepack-chart"
-WIDGET_FILES = {  # npm file -> name under _static/coursepack/ (loaded by book_static/widgets.js)
-    "requirejs/require.js": "require.js",
-    "@jupyter-widgets/html-manager/dist/embed-amd.js": "embed-amd.js",
-}
-WIDGET_FONTS = "@jupyter-widgets/html-manager/dist"  # the manager's icon fonts (woff2 is all browsers need)
-MATHJAX = "mathjax/es5"  # pages with math (``mathjax_path`` in _config.yml): the component and what it loads
-MATHJAX_PARTS = ["tex-mml-chtml.js", "input", "output", "ui", "a11y", "sre"]
+VEGA = "vega/build/vega.min.js"  # npm, pinned to the Vega that vl-convert compiles for (tests/test_book.py)
 
-# Assets added to every page (the root page gets MathJax if any page has math) and what a page body must
-# contain to need them.
+# Assets added to every page and what a page body must contain to need them.
 ONLY_WHERE = {
-    "tex-mml-chtml.js": r'class="math',
     "sphinx-design.min.css": r'class="[^"]*\bsd-',
     "design-tabs.js": r'class="[^"]*\bsd-tab',
 }
 
-# Appended to the chart bundle: vegaEmbed with the book's patch. Interval-selection brushes are controls,
-# not data; Vega gives them an image role without a name (axe: svg-img-alt), so hide them from assistive tech.
-EMBED_JS = """
-window.coursepackEmbed = function (el, spec, options) {
-  function hideBrushes(group) {
-    (group.marks || []).forEach(function (mark) {
-      if (/_brush(_bg)?$/.test(mark.name || "")) mark.aria = false;
-      hideBrushes(mark);
-    });
-    return group;
-  }
-  return vegaEmbed(el, spec, Object.assign({ patch: hideBrushes }, options));
+# Appended to Vega in the book's chart bundle: draw a compiled Vega spec into an element as SVG. Vega puts
+# the chart's bound controls (sliders, menus) in a ``.vega-bindings`` block inside the same element.
+DRAW_JS = """
+window.coursepackDraw = function (el, spec) {
+  return new vega.View(vega.parse(spec), { container: el, renderer: "svg", hover: true }).runAsync();
 };
 """
 
 # The chart output in the book: a div (saying how many input controls the chart binds, for the browser
-# tests) and a call to the bundle's embed function once the deferred bundle has run.
+# tests) and a call to the bundle's draw function once the deferred bundle has run.
 CHART_HTML = """<div class="{cls}" data-controls="{controls}"></div>
 <script type="text/javascript">
-(function (spec, options) {{
+(function (spec) {{
   const el = document.currentScript.previousElementSibling;
-  const draw = () => coursepackEmbed(el, spec, options).catch(err => {{ el.textContent = "Chart error: " + err.message; throw err; }});
-  if (window.coursepackEmbed) draw(); else document.addEventListener("DOMContentLoaded", draw);
-}})({spec}, {options});
+  const draw = () => coursepackDraw(el, spec).catch(err => {{ el.textContent = "Chart error: " + err.message; throw err; }});
+  if (window.coursepackDraw) draw(); else document.addEventListener("DOMContentLoaded", draw);
+}})({spec});
 </script>"""
 
 
@@ -92,14 +75,31 @@ def bound_controls(spec) -> int:
     return own + sum(bound_controls(value) for key, value in spec.items() if key not in ("params", "data", "datasets"))
 
 
-def book_renderer(spec: dict, **metadata) -> dict:
-    """Altair renderer for the book build: small HTML that draws with the page's shared chart bundle.
+def hide_brushes(group: dict) -> dict:
+    """Hide interval-selection brushes from assistive technology, in place; return ``group``.
 
-    The vega-embed "..." actions menu is off by default (it has no accessible name and offers
-    downloads the book does not need); pass ``embed_options`` to change that.
+    A brush is a control, not data, yet Vega gives its marks an image role without a name (axe: svg-img-alt).
     """
-    options = {"actions": False, **metadata.get("embed_options", {})}
-    html = CHART_HTML.format(cls=CHART_CLASS, controls=bound_controls(spec), spec=json.dumps(spec), options=json.dumps(options))
+    for mark in group.get("marks", []):
+        if re.search(r"_brush(_bg)?$", mark.get("name", "")):
+            mark["aria"] = False
+        hide_brushes(mark)
+    return group
+
+
+def vega_spec(spec: dict) -> dict:
+    """Compile a Vega-Lite ``spec`` to Vega with the pinned vl-convert (the Vega-Lite version altair emits)."""
+    import vl_convert
+
+    return hide_brushes(vl_convert.vegalite_to_vega(spec, vl_version=_vega_lite_version()))
+
+
+def book_renderer(spec: dict, **metadata) -> dict:
+    """Altair renderer for the book build: the chart compiled to Vega, drawn by the page's shared Vega.
+
+    Compiling here means the page needs Vega only (0.5 MB), not Vega-Lite and vega-embed as well.
+    """
+    html = CHART_HTML.format(cls=CHART_CLASS, controls=bound_controls(spec), spec=json.dumps(vega_spec(spec)))
     return {"text/html": html}
 
 
@@ -111,18 +111,22 @@ LIVE_HTML = """<div class="{cls}" data-controls="{controls}"></div>
 <script type="text/javascript">
 (function (spec, options) {{
   const el = document.currentScript.previousElementSibling;
-  if (!window.coursepackEmbed) {{ {bundle} }}
+  if (!window.vegaEmbed) {{ {bundle} }}
   el.addEventListener("keydown", e => {{ if (e.target.matches("input, select")) e.stopPropagation(); }});
-  coursepackEmbed(el, spec, options).catch(err => {{ el.textContent = "Chart error: " + err.message; throw err; }});
+  vegaEmbed(el, spec, options).catch(err => {{ el.textContent = "Chart error: " + err.message; throw err; }});
 }})({spec}, {options});
 </script>"""
 
 
 def live_renderer(spec: dict, **metadata) -> dict:
-    """Altair renderer for live notebooks: the chart bundle travels with the output (about 0.9 MB)."""
+    """Altair renderer for live notebooks: the chart bundle travels with the output (about 0.9 MB).
+
+    The vega-embed "..." actions menu is off by default (it has no accessible name and offers
+    downloads a class does not need); pass ``embed_options`` to change that.
+    """
     options = {"actions": False, **metadata.get("embed_options", {})}
     html = LIVE_HTML.format(cls=CHART_CLASS, controls=bound_controls(spec), bundle=chart_bundle(),
-                            spec=json.dumps(spec), options=json.dumps(options))
+                            spec=json.dumps(vega_spec(spec)), options=json.dumps(options))
     return {"text/html": html}
 
 
@@ -146,29 +150,21 @@ def _vega_lite_version() -> str:
     return "v" + ".".join(alt.VEGALITE_VERSION.split(".")[:2])
 
 
-def bundle_header() -> str:
-    """First line of the chart bundle: the versions it was made from (cheap, unlike the bundle itself)."""
-    import vl_convert
-
-    return f"/* vega, vega-lite {_vega_lite_version()}, vega-embed: vl-convert-python {vl_convert.__version__} */\n"
-
-
 @lru_cache(maxsize=1)
 def chart_bundle() -> str:
-    """vega + vega-lite (the version altair emits) + vega-embed + ``coursepackEmbed`` in one script.
+    """vega + vega-lite + vega-embed from the pinned vl-convert, for live notebooks (which have no npm files).
 
     Making it takes seconds, so it is kept in the temporary folder, named by what it was made from:
-    every later kernel and build reads it back instead.
+    every later kernel reads it back instead.
     """
     import vl_convert
 
-    key = hashlib.sha256((bundle_header() + EMBED_JS).encode()).hexdigest()[:16]
-    cached = Path(tempfile.gettempdir()) / f"coursepack-chart-bundle-{key}.js"
+    made_from = f"vl-convert-python {vl_convert.__version__}, vega-lite {_vega_lite_version()}"
+    cached = Path(tempfile.gettempdir()) / f"coursepack-chart-bundle-{hashlib.sha256(made_from.encode()).hexdigest()[:16]}.js"
     if cached.exists():
         return cached.read_text(encoding="utf-8")
     # The bundle declares top-level consts; the function scope keeps them from clashing with page scripts.
-    bundle = vl_convert.javascript_bundle(vl_version=_vega_lite_version())
-    text = f"{bundle_header()}(function () {{\n{bundle}\n}})();\n{EMBED_JS}"
+    text = f"/* {made_from} */\n(function () {{\n{vl_convert.javascript_bundle(vl_version=_vega_lite_version())}\n}})();\n"
     partial = cached.with_suffix(f".{os.getpid()}.tmp")
     partial.write_text(text, encoding="utf-8")
     partial.replace(cached)  # atomic: a reader never sees half a bundle
@@ -176,29 +172,16 @@ def chart_bundle() -> str:
 
 
 def prepare(static_dir: Path) -> None:
-    """Write the chart bundle, widget scripts and fonts, MathJax and ``book_static/`` into ``static_dir/coursepack``."""
-    missing = [name for name in [*WIDGET_FILES, MATHJAX] if not (NODE_MODULES / name).exists()]
-    if missing:
-        raise FileNotFoundError(f"{', '.join(missing)} not found in {NODE_MODULES}: run `npm ci` at the repository root")
+    """Write the chart bundle (Vega and ``coursepackDraw``) and ``book_static/`` into ``static_dir/coursepack``."""
+    vega = NODE_MODULES / VEGA
+    if not vega.is_file():
+        raise FileNotFoundError(f"{VEGA} not found in {NODE_MODULES}: run `npm ci` at the repository root")
     folder = Path(static_dir) / STATIC
-    folder.mkdir(parents=True, exist_ok=True)
-    bundle = folder / "vega.js"
-    # Making the bundle takes seconds; a rebuild keeps the one made from the same versions and code.
-    made = bundle.read_text(encoding="utf-8") if bundle.exists() else ""
-    if not (made.startswith(bundle_header()) and made.endswith(EMBED_JS)):
-        bundle.write_text(chart_bundle(), encoding="utf-8")
-    copies = {NODE_MODULES / source: name for source, name in WIDGET_FILES.items()}
-    copies.update({font: font.name for font in (NODE_MODULES / WIDGET_FONTS).glob("*.woff2")})
-    copies.update({path: path.name for path in (HERE / "book_static").iterdir()})
-    for source, name in copies.items():
-        shutil.copyfile(source, folder / name)
-    for part in MATHJAX_PARTS:
-        source, target = NODE_MODULES / MATHJAX / part, folder / "mathjax" / part
-        if source.is_dir():
-            shutil.copytree(source, target, dirs_exist_ok=True)
-        else:
-            target.parent.mkdir(exist_ok=True)
-            shutil.copyfile(source, target)
+    shutil.rmtree(folder, ignore_errors=True)  # nothing left over from an older build is served
+    folder.mkdir(parents=True)
+    (folder / "vega.js").write_text(vega.read_text(encoding="utf-8") + DRAW_JS, encoding="utf-8")
+    for path in (HERE / "book_static").iterdir():
+        shutil.copyfile(path, folder / path.name)
 
 
 def _config_inited(app, config) -> None:

@@ -1,4 +1,5 @@
 """Both editions build with warnings as errors and have every page their readers need."""
+import re
 import subprocess
 import sys
 from html import escape
@@ -29,6 +30,16 @@ def test_page_is_built_with_its_content(built_book, page, text):
 def test_chapter_outputs_were_executed(built_book):
     html = (built_book / "notebooks/01-the-deployment.html").read_text(encoding="utf-8")
     assert "cell_output" in html and "Traceback" not in html
+
+
+@pytest.mark.slow
+def test_formulas_are_mathml_and_need_no_script(built_book):
+    """Exercise set 3's weighted score is MathML written at build time; no page loads MathJax."""
+    html = (built_book / "book/_generated/exercises/03-korean-peninsula.html").read_text(encoding="utf-8")
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">' in html
+    assert "<mfrac>" in html and "\\frac" not in html
+    loads_mathjax = re.compile(r"<script[^>]*mathjax", re.IGNORECASE)
+    assert not [p for p in built_book.rglob("*.html") if loads_mathjax.search(p.read_text(encoding="utf-8"))]
 
 
 @pytest.mark.slow
