@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from coursepack.pages_bench import CHROMIUM, book_pages, launch, serve
+from coursepack.pages_bench import CHAPTER_LIMIT, CHROMIUM, book_pages, launch, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = Path(os.environ.get("COURSEPACK_BOOK_HTML", ROOT / "_build" / "html"))
@@ -35,6 +36,7 @@ class Visit:
     outside: list[str] = field(default_factory=list)  # requests to any host but the local server
     errors: list[str] = field(default_factory=list)  # console errors, page errors and failed responses
     files: set[str] = field(default_factory=set)  # names of the files the page requested
+    weight: int = 0  # bytes of every file the page loaded, uncompressed
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +72,8 @@ def visit(context, base_url):
         def route(request_route):
             if request_route.request.url.startswith(base_url):
                 record.files.add(request_route.request.url.split("?")[0].rsplit("/", 1)[-1])
+                served = BOOK / (unquote(urlsplit(request_route.request.url).path).lstrip("/") or "index.html")
+                record.weight += served.stat().st_size if served.is_file() else 0  # a missing file fails as HTTP 404
                 request_route.continue_()
             else:
                 record.outside.append(request_route.request.url)
@@ -94,10 +98,12 @@ def visit(context, base_url):
 
 @pytest.mark.parametrize("path", book_pages(BOOK) if BUILT else ["index.html"])
 def test_page_offline_drawn_and_accessible(visit, path):
-    """Nothing leaves 127.0.0.1, no console error, charts drew with their controls, heavy JS only where used, axe clean."""
+    """Nothing leaves 127.0.0.1, no console error, charts drew with their controls, heavy JS only where used,
+    the page loads under 2.0 MB in all, axe clean."""
     record = visit(path)
     page = record.page
     assert not record.outside, f"{path} requested other hosts: {record.outside}"
+    assert record.weight < CHAPTER_LIMIT, f"{path} loads {record.weight:,} bytes (limit {CHAPTER_LIMIT:,})"
     assert not record.errors, f"{path} logged errors: {record.errors}"
 
     charts = page.locator(".coursepack-chart")
