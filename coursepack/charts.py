@@ -10,9 +10,9 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from coursepack import assets
+from coursepack import renderers
 
-assets.use_renderer()
+renderers.use_renderer()
 
 #: Okabe-Ito palette: distinguishable with the common forms of colour blindness.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]

@@ -4,7 +4,7 @@ import json
 import altair as alt
 import vl_convert
 
-from coursepack import assets
+from coursepack import renderers
 from tests.conftest import ROOT
 
 
@@ -18,7 +18,7 @@ def test_book_chart_is_compiled_vega_with_brushes_hidden():
     """The book output carries a Vega spec (no Vega-Lite left to compile) whose brush marks are hidden from assistive tech."""
     brush = alt.selection_interval(name="span")
     chart = alt.Chart(alt.Data(values=[{"x": 1, "y": 2}])).mark_point().encode(x="x:Q", y="y:Q").add_params(brush)
-    spec = assets.vega_spec(chart.to_dict())
+    spec = renderers.vega_spec(chart.to_dict())
     assert spec["$schema"].startswith("https://vega.github.io/schema/vega/")
     marks = {}
 
@@ -31,5 +31,5 @@ def test_book_chart_is_compiled_vega_with_brushes_hidden():
     brushes = [mark for name, mark in marks.items() if name.endswith(("_brush", "_brush_bg"))]
     assert len(brushes) == 2 and all(mark["aria"] is False for mark in brushes)
     assert any(mark.get("aria") is not False for name, mark in marks.items() if not name.endswith(("_brush", "_brush_bg")))
-    html = assets.book_renderer(chart.to_dict())["text/html"]
+    html = renderers.book_renderer(chart.to_dict())["text/html"]
     assert "coursepackDraw" in html and '"$schema": "https://vega.github.io/schema/vega/' in html
