@@ -20,6 +20,9 @@ PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 #: One marker per kind of troop figure, the same in every chart: a plan never looks like a count.
 LOCATION_SHAPES = alt.Scale(domain=["in Russia", "in Kursk", "planned"], range=["circle", "square", "triangle-up"])
 
+#: Pixels a chart may take, labels and legends included, to fit the book's text column beside both sidebars.
+BOOK_WIDTH = 670
+
 #: First day of the chapters' October 2024 window and the analysis's own cut-off.
 ANALYSIS_DATE = pd.Timestamp("2024-10-29")
 
@@ -39,9 +42,10 @@ def finish(chart: alt.TopLevelMixin, title: str, description: str, subtitle: str
     )
 
 
-def timeline(events: pd.DataFrame, title: str = "Timeline of events by actor", width: int = 640):
+def timeline(events: pd.DataFrame, title: str = "Timeline of events by actor", width: int = BOOK_WIDTH):
     """Events as points on a time axis, one row per actor, coloured by category.
 
+    ``width`` is the whole chart's, labels included: the time axis takes what the actors' names leave.
     Hovering a point shows the date and the description of the event.
     """
     chart = (
@@ -58,7 +62,7 @@ def timeline(events: pd.DataFrame, title: str = "Timeline of events by actor", w
                 alt.Tooltip("description:N", title="What happened"),
             ],
         )
-        .properties(width=width, height=alt.Step(34))
+        .properties(width=width, height=alt.Step(34), autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
     )
     first, last = events["date"].min(), events["date"].max()
     description = (

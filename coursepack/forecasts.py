@@ -259,7 +259,7 @@ def signposts_chart(signposts: pd.DataFrame, title: str = "Signposts for three p
         strokeDash=[4, 4], color="#555555").encode(x="date:T")
     note = alt.Chart(pd.DataFrame({"date": [charts.ANALYSIS_DATE], "text": ["analysis, 29 Oct 2024"]})).mark_text(
         align="left", dx=4, dy=-6, fontSize=11, color="#555555").encode(x="date:T", y=alt.value(0), text="text:N")
-    chart = alt.layer(analysis, note, points).properties(width=600, height=alt.Step(60))
+    chart = alt.layer(analysis, note, points).properties(width=535, height=alt.Step(60))
     counts = signposts.groupby(["scenario", "status"]).size()
     description = (
         f"Timeline of {len(dated)} dated signposts for {signposts['scenario'].nunique()} scenarios after the analysis "

@@ -57,7 +57,7 @@ def exchange_chart(exchanges: pd.DataFrame, title: str = "What Russia and North 
         )
         .transform_calculate(status_rank=f"indexof({STATUS_ORDER!r}, datum.status)")
         .resolve_scale(y="independent")
-        .properties(width=420)
+        .properties(width=360)
     )
     by_direction = exchanges.groupby("direction").size()
     by_status = exchanges["status"].value_counts()
@@ -172,7 +172,7 @@ def options_weight_chart(options: pd.DataFrame, title: str = "Seoul's options, r
             ],
         )
         .add_params(*params)
-        .properties(width=520, height=alt.Step(34))
+        .properties(width=455, height=alt.Step(34))
     )
     equal = rank_options(options, dict.fromkeys(CRITERIA, 1))
     description = (

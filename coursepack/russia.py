@@ -95,10 +95,13 @@ def casualty_chart(rates: pd.DataFrame, title: str = "Russian casualties a day, 
         x=alt.X("yearmonth(month):T", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-30)),
         y=alt.Y("per_day:Q", title="Casualties a day (monthly average)", scale=alt.Scale(zero=True),
                 axis=alt.Axis(format=",.0f")),
-        color=alt.Color("claimant:N", title="Claimant"),
+        # Claimants above the chart, bases below: side by side, the two legends would be wider than the page.
+        color=alt.Color("claimant:N", title="Claimant", legend=alt.Legend(orient="top")),
     )
     points = base.mark_point(filled=True, size=120).encode(
-        shape=alt.Shape("basis:N", title="Based on", legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
+        # A long basis is cut short in the legend (it stays whole in the tooltip) so the chart fits the page.
+        shape=alt.Shape("basis:N", title="Based on",
+                        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=560)),
         tooltip=[
             alt.Tooltip("claimant:N", title="Claimant"),
             alt.Tooltip("yearmonth(month):T", title="Month", format="%B %Y"),
@@ -175,7 +178,7 @@ def treaty_deployment_chart(events: pd.DataFrame, start: str = "2024-06-01", end
     rule = alt.Chart(marker).mark_rule(strokeDash=[4, 4], color="#000000").encode(x="date:T")
     label = alt.Chart(marker).mark_text(align="left", dx=4, dy=-4, fontSize=12, baseline="bottom").encode(
         x="date:T", y=alt.value(0), text="text:N")
-    chart = alt.layer(points, rule, label).properties(width=600, height=alt.Step(60))
+    chart = alt.layer(points, rule, label).properties(width=530, height=alt.Step(60))
     counts = window["lane"].value_counts()
     description = (
         f"Timeline from {pd.Timestamp(start):%d %B %Y} to {pd.Timestamp(end):%d %B %Y} with two rows: "
@@ -223,7 +226,7 @@ def manpower_chart(rates: pd.DataFrame, troops: int = ANALYSIS_TROOPS, share: fl
     )
     month = alt.Chart(pd.DataFrame({"x": [30]})).mark_rule(strokeDash=[6, 4], color="#000000").encode(x="x:Q")
     chart = alt.layer(bars, text, month).add_params(troops_p, share_p, own_p).properties(
-        width=420, height=alt.Step(26))
+        width=370, height=alt.Step(26))
     description = (
         f"Interactive bar chart of how many days of Russian losses a number of North Korean troops would "
         f"replace, for {len(rates)} claimants' monthly daily rates and one rate set by the reader. Sliders set "
@@ -251,7 +254,7 @@ def evidence_grid(evidence: pd.DataFrame, title: str = "Which evidence bears on 
         .mark_point(size=220, shape="square", strokeWidth=2)
         .encode(
             x=alt.X("explanation:N", title=None, sort=EXPLANATIONS, axis=alt.Axis(orient="top", labelAngle=0)),
-            y=alt.Y("evidence:N", title=None, sort=order, axis=alt.Axis(labelLimit=420)),
+            y=alt.Y("evidence:N", title=None, sort=order, axis=alt.Axis(labelLimit=350)),
             color=alt.Color("bearing:N", title="Bearing (our judgement)", sort=["supports", "weakens"]),
             fill=alt.condition("datum.bearing == 'supports'", alt.Color("bearing:N", legend=None),
                                alt.value("white")),
@@ -262,7 +265,7 @@ def evidence_grid(evidence: pd.DataFrame, title: str = "Which evidence bears on 
                      alt.Tooltip("reasoning:N", title="Our reasoning"), alt.Tooltip("later:N", title="Known")],
         )
         .add_params(pick)
-        .properties(width=330, height=alt.Step(20))
+        .properties(width=300, height=alt.Step(20))
     )
     tally = frame.groupby(["explanation", "bearing"]).size()
     parts = [f"{name}: {tally.get((name, 'supports'), 0)} supporting, {tally.get((name, 'weakens'), 0)} weakening"

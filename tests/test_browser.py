@@ -115,6 +115,8 @@ def test_page_offline_drawn_and_accessible(visit, path):
         assert chart.locator(".role-title-text").count(), f"chart {i + 1} on {path} has no title"
         expected = int(chart.get_attribute("data-controls"))
         assert chart.locator(".vega-bind").count() == expected, f"chart {i + 1} on {path} lacks a control"
+        wide, room = chart.evaluate("el => [el.scrollWidth, el.parentElement.clientWidth]")
+        assert wide <= room, f"chart {i + 1} on {path} is {wide} px wide in a {room} px column (readers must scroll)"
     assert page.locator("svg.marks").count() == charts.count(), f"{path} has a chart not drawn by coursepack"
     if not charts.count():
         assert "vega.js" not in record.files, f"{path} has no chart but loads the chart bundle"
