@@ -31,7 +31,7 @@ NODE_MODULES = ROOT / "node_modules"
 HERE = Path(__file__).resolve().parent
 STATIC = "coursepack"  # folder under the book's _static/
 CHART_BUNDLE = f"{STATIC}/vega.js"
-VEGA = "vega/build/vega.min.js"  # npm, pinned to the Vega that vl-convert compiles for (tests/test_book.py)
+VEGA = "vega/build/vega.min.js"  # npm, pinned to the Vega that vl-convert compiles for (tests/test_renderers.py)
 
 # Assets added to every page and what a page body must contain to need them.
 ONLY_WHERE = {
