@@ -430,9 +430,10 @@ def _check_rates(rates: pd.DataFrame) -> None:
 def _svg_bars(rows: list[tuple[str, float, bool]], limit: float = 40.0) -> str:
     """A small accessible SVG bar chart of (label, days, highlighted) rows, with a 30-day mark.
 
-    Plain SVG (no script) so that the saved widget state draws in the static book too.
+    Plain SVG (no script) so that the saved widget state draws in the static book too. Text and the
+    30-day mark take the page's text colour (``currentColor``), so they stay readable in a dark theme.
     """
-    width, left, bar_h, gap = 640, 330, 18, 6
+    width, left, bar_h, gap = 660, 350, 18, 6
     plot = width - left - 50
     height = len(rows) * (bar_h + gap) + 30
     scale = plot / limit
@@ -447,11 +448,11 @@ def _svg_bars(rows: list[tuple[str, float, bool]], limit: float = 40.0) -> str:
             f'<text x="{left + length + 4:.1f}" y="{y + 13}" font-size="12">{days:.1f}</text>'
         )
     x30 = left + 30 * scale
-    parts.append(f'<line x1="{x30:.1f}" x2="{x30:.1f}" y1="14" y2="{height - 10}" stroke="#000" stroke-dasharray="5,4"/>'
+    parts.append(f'<line x1="{x30:.1f}" x2="{x30:.1f}" y1="14" y2="{height - 10}" stroke="currentColor" stroke-dasharray="5,4"/>'
                  f'<text x="{x30 + 3:.1f}" y="12" font-size="11">30 days</text>')
     summary = "; ".join(f"{label}: {days:.1f} days" for label, days, _ in rows)
     return (
-        f'<svg role="img" aria-labelledby="mp-title" width="{width}" height="{height}" '
+        f'<svg role="img" aria-labelledby="mp-title" width="{width}" height="{height}" fill="currentColor" '
         f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
         f'<title id="mp-title">Days of Russian losses covered. {html.escape(summary)}. '
         f'Dashed line at 30 days; the highlighted bar is your choice.</title>{"".join(parts)}</svg>'
