@@ -1,8 +1,8 @@
 """Page weight of the built book, measured in the browser: ``python -m coursepack.pages_bench [HTML_DIR]``.
 
 For every page of the book (default ``_build/html``) prints the bytes of HTML, JS, CSS, fonts and other
-files the page loads, uncompressed and gzipped, twice: as the page opens, and after scrolling to its end
-(nothing should load later: charts and saved widgets are drawn as the page opens). Targets: a page without
+files the page loads, uncompressed and gzipped, once it has been scrolled to its end (so that anything
+loaded late is counted too). Targets: a page without
 charts loads no more than the stock theme does (2,381 kB), and every page, chapters and exercise sets
 included, stays under 2.0 MB uncompressed in all; ``tests/test_browser.py`` enforces the second.
 
@@ -62,42 +62,37 @@ def book_pages(book: Path) -> list[str]:
     return sorted(p.relative_to(book).as_posix() for p in book.rglob("*.html") if "_static" not in p.parts)
 
 
-def measure(context, book: Path, url: str) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-    """Bytes ``[uncompressed, gzip]`` per kind that the page at ``url`` loads on opening and after scrolling.
+def served_file(book: Path, url: str) -> Path:
+    """The file in ``book`` that the local server sends for ``url``."""
+    return book / (unquote(urlsplit(url).path).lstrip("/") or "index.html")
+
+
+def measure(context, book: Path, url: str) -> dict[str, list[int]]:
+    """Bytes ``[uncompressed, gzip]`` per kind that the page at ``url`` loads, scrolled to its end.
 
     The browser says which files a page requests; their sizes are those of the files in ``book``.
     """
     page = context.new_page()
     origin = "/".join(url.split("/")[:3]) + "/"
     loaded = []  # (kind, file) for every request the page made
-
-    def record(request) -> None:
-        path = unquote(urlsplit(request.url).path).lstrip("/")
-        loaded.append((KINDS.get(request.resource_type, "other"), book / (path or "index.html")))
-
     # Routing also turns off the HTTP cache, so every page is weighed as on a first visit.
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(origin) else route.abort())
-    page.on("requestfinished", record)
-
-    def settled() -> dict[str, list[int]]:
-        """Wait until no request has finished for a second, then sum the bytes by kind."""
-        count = -1
-        while count != len(loaded):
-            count = len(loaded)
-            page.wait_for_timeout(1000)
-        sums = {kind: [0, 0] for kind in COLUMNS}
-        for kind, file in loaded:
-            body = file.read_bytes()
-            sums[kind][0] += len(body)
-            sums[kind][1] += len(gzip.compress(body, mtime=0))
-        return sums
-
+    page.on("requestfinished", lambda request: loaded.append(
+        (KINDS.get(request.resource_type, "other"), served_file(book, request.url))))
     page.goto(url)
-    opening = settled()
+    page.wait_for_load_state("networkidle")
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-    scrolled = settled()
+    count = -1
+    while count != len(loaded):  # until no request has finished for a second
+        count = len(loaded)
+        page.wait_for_timeout(1000)
     page.close()
-    return opening, scrolled
+    sums = {kind: [0, 0] for kind in COLUMNS}
+    for kind, file in loaded:
+        body = file.read_bytes()
+        sums[kind][0] += len(body)
+        sums[kind][1] += len(gzip.compress(body, mtime=0))
+    return sums
 
 
 def kb(n: int) -> str:
@@ -114,18 +109,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from playwright.sync_api import sync_playwright
 
-    header = f"{'page':44} {'when':8} " + " ".join(f"{c:>6}" for c in COLUMNS) + f" {'total kB':>9} {'gzip kB':>8}"
+    header = f"{'page':50} " + " ".join(f"{c:>6}" for c in COLUMNS) + f" {'total kB':>9} {'gzip kB':>8}"
     print(header + "\n" + "-" * len(header))
     over = []
     with serve(args.book) as base, sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
         context = launch(playwright, Path(profile))
         for path in book_pages(args.book):
-            for when, sums in zip(("opening", "scrolled"), measure(context, args.book, base + path)):
-                total, zipped = sum(v[0] for v in sums.values()), sum(v[1] for v in sums.values())
-                cells = " ".join(f"{kb(sums[c][0]):>6}" for c in COLUMNS)
-                print(f"{path:44} {when:8} {cells} {kb(total):>9} {kb(zipped):>8}")
-                if total >= CHAPTER_LIMIT:
-                    over.append(f"{path} ({when})")
+            sums = measure(context, args.book, base + path)
+            total, zipped = sum(v[0] for v in sums.values()), sum(v[1] for v in sums.values())
+            cells = " ".join(f"{kb(sums[c][0]):>6}" for c in COLUMNS)
+            print(f"{path:50} {cells} {kb(total):>9} {kb(zipped):>8}")
+            if total >= CHAPTER_LIMIT:
+                over.append(path)
         context.close()
     print("\nkB = 1000 bytes; columns are uncompressed except 'gzip kB'.")
     if over:

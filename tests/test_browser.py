@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from coursepack.pages_bench import CHAPTER_LIMIT, CHROMIUM, book_pages, launch, serve
+from coursepack.pages_bench import CHAPTER_LIMIT, CHROMIUM, book_pages, launch, serve, served_file
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = Path(os.environ.get("COURSEPACK_BOOK_HTML", ROOT / "_build" / "html"))
@@ -72,7 +71,7 @@ def visit(context, base_url):
         def route(request_route):
             if request_route.request.url.startswith(base_url):
                 record.files.add(request_route.request.url.split("?")[0].rsplit("/", 1)[-1])
-                served = BOOK / (unquote(urlsplit(request_route.request.url).path).lstrip("/") or "index.html")
+                served = served_file(BOOK, request_route.request.url)
                 record.weight += served.stat().st_size if served.is_file() else 0  # a missing file fails as HTTP 404
                 request_route.continue_()
             else:
