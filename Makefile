@@ -22,7 +22,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 ## book: build the HTML book (EDITION=learner by default, or EDITION=instructor) into _build/html or _build/instructor/html
 book: $(STAMP) node_modules/.package-lock.json
-	$(BIN)/python -m coursepack.build --edition $(EDITION) --out $(BOOK_OUT)
+	$(BIN)/python -m coursepack.book.build --edition $(EDITION) --out $(BOOK_OUT)
 
 ## lab: open JupyterLab at the repository root with the course kernel
 lab: $(STAMP)
@@ -34,7 +34,7 @@ test: book
 
 ## learner: learner notebooks, autograder files and a hand-out zip under _build/learner
 learner: $(STAMP)
-	$(BIN)/python -m coursepack.learner
+	$(BIN)/python -m coursepack.grading.learner
 
 ## grade: grade every .ipynb in SUBMISSIONS into _build/grades
 grade: $(STAMP)
@@ -43,7 +43,7 @@ grade: $(STAMP)
 
 ## bench: cold build, cached rebuild, per-notebook execution and data loading times
 bench: $(STAMP) node_modules/.package-lock.json
-	$(BIN)/python -m coursepack.bench
+	$(BIN)/python -m benchmarks.book
 
 ## bench-grade: this grader against serial `otter run` on the same synthetic submissions
 bench-grade: $(STAMP)
@@ -51,7 +51,7 @@ bench-grade: $(STAMP)
 
 ## bench-pages: bytes of HTML, JS, CSS and fonts each page of the built book loads
 bench-pages: book
-	$(BIN)/python -m coursepack.pages_bench
+	$(BIN)/python -m benchmarks.pages
 
 clean:
 	rm -rf _build .pytest_cache

@@ -1,10 +1,27 @@
-"""Shared helpers for the course pack: validated data, accessible charts, widgets, grading.
+"""The course pack's package: what chapters import (``lessons``), the book's build (``book``) and grading (``grading``).
 
-Notebooks import what they need::
+Notebooks import the lesson modules from the top of the package::
 
     from coursepack import data, charts, widgets
 """
-from coursepack.data import DataError, as_of, load, load_all
+import importlib
+
+from coursepack.lessons import data
+from coursepack.lessons.data import DataError, as_of, load, load_all
+
+#: The modules of ``coursepack.lessons`` that ``from coursepack import ...`` finds.
+LESSONS = frozenset({"data", "charts", "widgets", "russia", "peninsula", "china", "forecasts"})
 
 __all__ = ["DataError", "as_of", "load", "load_all"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``coursepack.charts`` and the other lesson modules, imported when first asked for.
+
+    Imported late for speed: they load altair and ipywidgets, which the grader and the book build never need.
+    """
+    if name in LESSONS:
+        return importlib.import_module(f"coursepack.lessons.{name}")
+    msg = f"module 'coursepack' has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -23,7 +23,7 @@ def data_copy(tmp_path):
 def built_book():
     """Build the learner book (cached notebooks make a rebuild quick) and return _build/html."""
     result = subprocess.run(
-        [sys.executable, "-m", "coursepack.build", "--edition", "learner", "--out", "_build"],
+        [sys.executable, "-m", "coursepack.book.build", "--edition", "learner", "--out", "_build"],
         cwd=ROOT, capture_output=True, text=True,
     )
     if result.returncode != 0:

@@ -64,7 +64,7 @@ def test_chapter_offers_notebook_and_data_downloads(built_book, chapter):
 
 @pytest.mark.slow
 def test_instructor_edition_has_solutions_rubrics_and_briefs():
-    result = subprocess.run([sys.executable, "-m", "coursepack.build", "--edition", "instructor",
+    result = subprocess.run([sys.executable, "-m", "coursepack.book.build", "--edition", "instructor",
                              "--out", "_build/instructor"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     html = ROOT / "_build/instructor/_build/html"
@@ -76,7 +76,7 @@ def test_instructor_edition_has_solutions_rubrics_and_briefs():
 
 
 def test_outputs_are_forgotten_only_when_package_or_data_change(tmp_path):
-    from coursepack.build import forget_stale_outputs
+    from coursepack.book.build import forget_stale_outputs
 
     cache, doctrees = tmp_path / ".jupyter_cache", tmp_path / "_build" / ".doctrees"
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from coursepack import grading, learner
+from coursepack.grading import grader as grading
+from coursepack.grading import learner
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = learner.exercise_sources()

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coursepack import answers, grading
+from coursepack.grading import answers
+from coursepack.grading import grader as grading
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SUBMISSIONS = FIXTURES / "submissions"

@@ -128,7 +128,7 @@ def test_chapter_01_charts_and_widgets_work_offline(lab, browser):
 
 def test_exercise_01_check_gives_feedback(lab, browser):
     if not (LEARNER / EXERCISE).exists():
-        pytest.skip(f"no learner notebook at {LEARNER / EXERCISE}: run `python -m coursepack.learner`")
+        pytest.skip(f"no learner notebook at {LEARNER / EXERCISE}: run `python -m coursepack.grading.learner`")
     page, offline, errors = run_notebook(browser, lab, f"learner/{EXERCISE}")
     assert_charts_drew(page, offline, errors, at_least=1)
 

@@ -4,7 +4,7 @@ import json
 import altair as alt
 import vl_convert
 
-from coursepack import renderers
+from coursepack.book import renderers
 from tests.conftest import ROOT
 
 

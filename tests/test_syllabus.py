@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from coursepack import syllabus
+from coursepack.book import syllabus
 from tests.conftest import ROOT
 
 CHAPTERS = syllabus.chapters()

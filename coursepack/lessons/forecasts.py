@@ -16,7 +16,7 @@ import altair as alt
 import ipywidgets as widgets
 import pandas as pd
 
-from coursepack import charts
+from coursepack.lessons import charts
 
 #: How a verdict in ``claims.csv`` turns into the outcome a Brier score needs (1 happened, 0 did not).
 #: Verdicts missing here ("mixed", "too early") are shown but not scored: a Brier

@@ -1,7 +1,7 @@
 """Offline chart and widget assets for the HTML book, and the altair renderer for each context.
 
 The book must load no file from a CDN (DESIGN.md, "Interactivity that works everywhere"). This module is
-a Sphinx extension (``sphinx: extra_extensions: [coursepack.assets]`` in ``_config.yml``) that:
+a Sphinx extension (``sphinx: extra_extensions: [coursepack.book.assets]`` in ``_config.yml``) that:
 
 * writes the chart bundle (Vega from the npm lock file, installed by ``npm ci``, plus ``coursepackDraw``)
   and ``book_static/`` into ``_static/coursepack/``. Nothing generated is committed, and the folder is not
@@ -23,10 +23,10 @@ from pathlib import Path
 
 from sphinx.util import logging
 
-from coursepack.renderers import BOOK_ENV, CHART_CLASS
+from coursepack.book.renderers import BOOK_ENV, CHART_CLASS
 
 LOGGER = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "node_modules"
 HERE = Path(__file__).resolve().parent
 STATIC = "coursepack"  # folder under the book's _static/

@@ -1,4 +1,4 @@
-"""Page weight of the built book, measured in the browser: ``python -m coursepack.pages_bench [HTML_DIR]``.
+"""Page weight of the built book, measured in the browser: ``python -m benchmarks.pages [HTML_DIR]``.
 
 For every page of the book (default ``_build/html``) prints the bytes of HTML, JS, CSS, fonts and other
 files the page loads, uncompressed and gzipped, once it has been scrolled to its end (so that anything

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import yaml
 
-from coursepack.grading import question_configs
+from coursepack.grading.grader import question_configs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OBJECTIVES = ROOT / "book" / "objectives.yml"
 
 

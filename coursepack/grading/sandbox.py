@@ -10,12 +10,12 @@ import os
 import signal
 import sys
 
-from coursepack.answers import _exact_type, _type_name, encode
+from coursepack.grading.answers import _exact_type, _type_name, encode
 
 MEMORY_LIMIT = 4 * 2**30  #: address space a sandbox may add to what the fork server uses
 FILE_SIZE_LIMIT = 64 * 2**20  #: largest file a sandbox may write in its scratch folder
 #: Modules loaded once in the fork server, so that no submission pays for them.
-PREWARM_MODULES = ("numpy", "pandas", "altair", "IPython", "otter", "coursepack.data", "coursepack.charts")
+PREWARM_MODULES = ("numpy", "pandas", "altair", "IPython", "otter", "coursepack.lessons.data", "coursepack.lessons.charts")
 
 
 def _prewarm() -> None:
@@ -28,7 +28,7 @@ def _prewarm() -> None:
         except Exception:  # noqa: BLE001 - an optional module; submissions that need it import it
             pass
     try:
-        from coursepack import data
+        from coursepack.lessons import data
 
         data.load_all()
         from IPython.core.interactiveshell import InteractiveShell

@@ -13,7 +13,7 @@ import altair as alt
 import ipywidgets as widgets
 import pandas as pd
 
-from coursepack import charts
+from coursepack.lessons import charts
 
 #: The four criteria, in the order they are shown, with readable names.
 CRITERIA = {

@@ -24,7 +24,7 @@ import altair as alt
 import ipywidgets as widgets
 import pandas as pd
 
-from coursepack import charts
+from coursepack.lessons import charts
 
 #: The three explanations of the analysis, in its order.
 EXPLANATIONS = ["manpower", "widening the chaos", "signalling"]

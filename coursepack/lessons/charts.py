@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from coursepack import renderers
+from coursepack.book import renderers
 
 renderers.use_renderer()
 

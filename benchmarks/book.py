@@ -1,4 +1,4 @@
-"""Benchmarks (not timed tests): ``python -m coursepack.bench`` prints how long the book takes to build.
+"""Benchmarks (not timed tests): ``python -m benchmarks.book`` prints how long the book takes to build.
 
 Figures: a cold build of the learner book into an empty folder, a cached rebuild with nothing changed,
 each lesson notebook's execution (kernel start-up shown apart), and loading every data table.
@@ -24,7 +24,7 @@ def timed(function, *args) -> float:
 
 
 def build_into(out: Path) -> None:
-    command = [sys.executable, "-m", "coursepack.build", "--edition", "learner", "--out", str(out / "_build")]
+    command = [sys.executable, "-m", "coursepack.book.build", "--edition", "learner", "--out", str(out / "_build")]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit("build failed:\n" + result.stdout[-3000:] + result.stderr[-3000:])

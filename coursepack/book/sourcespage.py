@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 
-from coursepack import data
+from coursepack.lessons import data
 
 
 def _cell(text) -> str:

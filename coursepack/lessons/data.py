@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 PACKAGE_FILE = "datapackage.json"
 MAX_ERRORS_SHOWN = 5
 

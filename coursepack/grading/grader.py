@@ -55,10 +55,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coursepack import sandbox
-from coursepack.answers import Unsupported, decode
+from coursepack.grading import sandbox
+from coursepack.grading.answers import Unsupported, decode
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / "_build" / "grades"
 MAX_FILE_BYTES = 100 * 2**20  #: larger submissions are not read at all
 MAX_MESSAGE_BYTES = 16 * 2**20  #: largest answer report accepted from a sandbox
@@ -104,7 +104,7 @@ class ExerciseSet:
 
 def set_names() -> list[str]:
     """Names of all exercise sets (the stems of ``exercises/NN-*.ipynb``)."""
-    from coursepack import learner
+    from coursepack.grading import learner
 
     return [source.stem for source in learner.exercise_sources()]
 
@@ -115,7 +115,7 @@ def load_sets(names=None) -> tuple[dict[str, ExerciseSet], dict[str, str]]:
     Returns ``(sets, broken)``: a set that cannot be built is reported in ``broken`` (name ->
     reason), so that one broken set does not stop grading the others.
     """
-    from coursepack import learner
+    from coursepack.grading import learner
 
     sets, broken = {}, {}
     for source in learner.exercise_sources():
@@ -130,7 +130,7 @@ def load_sets(names=None) -> tuple[dict[str, ExerciseSet], dict[str, str]]:
 
 def load_set(source: Path, **assign_options) -> ExerciseSet:
     """One set: its questions (with points and answer variables), locked cells and public tests."""
-    from coursepack import learner
+    from coursepack.grading import learner
 
     assigned = learner.assign(source, **assign_options)
     learner_nb = learner.read_notebook(assigned.learner_notebook)
@@ -267,7 +267,7 @@ class Grader:
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
             os.environ.setdefault(name, "1")  # single-threaded libraries fork safely
         self.context = multiprocessing.get_context("forkserver")
-        self.context.set_forkserver_preload(["coursepack.sandbox"])
+        self.context.set_forkserver_preload(["coursepack.grading.sandbox"])
         os.environ["COURSEPACK_GRADER_PREWARM"] = "1"
         try:
             from multiprocessing import forkserver
@@ -712,7 +712,7 @@ def _summary(results: list[Result], seconds: float, out: Path) -> None:
 
 def make_synthetic(folder: Path, n: int) -> list[Path]:
     """``n`` submissions for set 01: full marks, partly right (with wrong types) and blank, in turn."""
-    from coursepack import learner
+    from coursepack.grading import learner
 
     assigned = learner.assign(learner.exercise_sources()[0])
     solution = json.loads(assigned.solution_notebook.read_text(encoding="utf-8"))
@@ -739,7 +739,7 @@ def bench(n: int = 40, otter_sample: int = 5, workers: int | None = None) -> dic
     """Time this grader on ``n`` synthetic submissions and serial ``otter run`` on a sample."""
     import subprocess
 
-    from coursepack import learner
+    from coursepack.grading import learner
 
     with tempfile.TemporaryDirectory(prefix="coursepack-bench-") as tmp:
         paths = make_synthetic(Path(tmp) / "submissions", n)

@@ -1,4 +1,4 @@
-"""Build the HTML book: ``python -m coursepack.build --edition learner|instructor --out DIR``.
+"""Build the HTML book: ``python -m coursepack.book.build --edition learner|instructor --out DIR``.
 
 Why a wrapper around ``jupyter-book build``: the two editions differ in which exercise notebooks they
 show (learner notebooks without solutions, or the full solutions), the sources page is generated
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import yaml
 
-from coursepack.learner import write_if_changed
+from coursepack.grading.learner import write_if_changed
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GENERATED = ROOT / "book" / "_generated"
 
 
@@ -44,7 +44,7 @@ def forget_stale_outputs(cache: Path, doctrees: Path) -> None:
     ``data/``.
     """
     package = ROOT / "coursepack"
-    inputs = sorted([*package.glob("*.py"), *package.glob("book_static/*"), *package.glob("templates/*"),
+    inputs = sorted([*package.rglob("*.py"), *package.glob("book/book_static/*"), *package.glob("book/templates/*"),
                      *(ROOT / "data").iterdir()])
     digest = hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p in inputs if p.is_file())).hexdigest()
     stamp = cache.with_name(cache.name + ".inputs")
@@ -75,7 +75,8 @@ def edition_files(edition: str, out: Path) -> tuple[Path, Path]:
 
 def prepare(edition: str) -> None:
     """Generate the pages the book builds from: exercises for the edition and the sources page."""
-    from coursepack import guide, learner, sourcespage, syllabus
+    from coursepack.book import guide, sourcespage, syllabus
+    from coursepack.grading import learner
 
     learner.book_exercises(edition, GENERATED / "exercises")
     write_if_changed(GENERATED / "sources-and-data.md", sourcespage.render())

@@ -1,4 +1,4 @@
-"""Learner edition of the exercise sets: ``python -m coursepack.learner`` (``make learner``).
+"""Learner edition of the exercise sets: ``python -m coursepack.grading.learner`` (``make learner``).
 
 Every ``exercises/NN-*.ipynb`` is an otter-grader *assign* notebook: questions, solutions, public
 and hidden tests in one file. This module runs ``otter assign`` on each of them (cached by the
@@ -12,7 +12,7 @@ source notebook's hash, so unchanged sets cost nothing) and lays the results out
 ``_build/autograder/NN-name/``
     What only the grader reads, kept out of the learner folder: the solution notebook, every test
     file (public and hidden) and otter's ``autograder.zip``.
-``book/_generated/exercises/`` (via :func:`book_exercises`, called by ``coursepack.build``)
+``book/_generated/exercises/`` (via :func:`book_exercises`, called by ``coursepack.book.build``)
     The exercise pages of the HTML book: learner notebooks for the learner edition, solution
     notebooks with their tests and rubrics shown for the instructor edition. Exercise pages are
     not executed by the book (``"mystnb": {"execution_mode": "off"}``): a learner page would only
@@ -38,7 +38,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXERCISES = ROOT / "exercises"
 BUILD = ROOT / "_build"
 LEARNER = BUILD / "learner"
@@ -47,9 +47,8 @@ CACHE = BUILD / ".exercise-cache"
 
 #: Bump when the post-processing below changes, so cached ``otter assign`` output is rebuilt.
 FORMAT_VERSION = "2"
-#: ``coursepack`` modules that are tooling for authors and instructors, not needed by learners.
-TOOLING_MODULES = {"build.py", "learner.py", "grading.py", "answers.py", "sandbox.py", "bench.py", "pages_bench.py",
-                   "sourcespage.py", "guide.py", "syllabus.py"}
+#: Parts of the ``coursepack`` package that are tooling for authors and instructors, not needed by learners.
+TOOLING = {"grading", "book/build.py", "book/sourcespage.py", "book/guide.py", "book/syllabus.py"}
 #: Fixed timestamp for zip entries, so an unchanged hand-out gives a byte-identical zip.
 ZIP_DATE = (2024, 10, 24, 0, 0, 0)
 NO_EXECUTION = {"execution_mode": "off"}
@@ -106,7 +105,7 @@ def assign(source: Path, *, run_tests: bool = False, cache: Path = CACHE) -> Ass
     temporary folder, then renamed), so concurrent builds never see half an output.
 
     ``run_tests=True`` makes otter run every test against the solutions first and refuse to build
-    if one fails (slow; ``python -m coursepack.learner --check``). The test suite proves the same
+    if one fails (slow; ``python -m coursepack.grading.learner --check``). The test suite proves the same
     by grading the solution notebook with :mod:`coursepack.grading`.
     """
     source, cache = Path(source).resolve(), Path(cache)
@@ -317,8 +316,8 @@ def handout_files(assigned_sets: list[AssignedSet]) -> dict[str, bytes]:
     package = ROOT / "coursepack"
     for path in sorted(package.rglob("*")):
         rel = path.relative_to(package)
-        if path.is_file() and "__pycache__" not in rel.parts and rel.name not in TOOLING_MODULES \
-                and not rel.name.startswith(("bench", ".")):
+        if path.is_file() and "__pycache__" not in rel.parts and not TOOLING & {rel.parts[0], rel.as_posix()} \
+                and not rel.name.startswith("."):
             files[f"coursepack/{rel.as_posix()}"] = path.read_bytes()
     data_dir = ROOT / "data"
     for path in sorted(data_dir.iterdir()):

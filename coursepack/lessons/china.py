@@ -12,7 +12,7 @@ import html
 import altair as alt
 import pandas as pd
 
-from coursepack import charts
+from coursepack.lessons import charts
 
 #: The three stances, in the order they are shown, keyed by the suffix of their ``bearing_*`` column.
 STANCES = {

@@ -1,0 +1,1 @@
+"""Benchmarks (not timed tests) run by ``make bench``, ``make bench-grade`` and ``make bench-pages``."""

@@ -1,0 +1,1 @@
+"""Graded exercises: the learner edition, the sandboxed batch grader and its gradebook and feedback."""

@@ -1,0 +1,1 @@
+"""What chapters import: validated data, accessible charts, widgets and each chapter's helpers."""
