@@ -6,7 +6,6 @@ Notebooks import the lesson modules from the top of the package::
 """
 import importlib
 
-from coursepack.lessons import data
 from coursepack.lessons.data import DataError, as_of, load, load_all
 
 #: The modules of ``coursepack.lessons`` that ``from coursepack import ...`` finds.

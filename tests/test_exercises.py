@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from coursepack.grading import exercises, learner
 from coursepack.grading import grader as grading
-from coursepack.grading import learner
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = learner.exercise_sources()
@@ -28,7 +28,7 @@ NAMES = [s.stem for s in SOURCES]
 # --- both ways -----------------------------------------------------------------------------------
 
 
-def both_ways_problems(sets: list[tuple[learner.AssignedSet, grading.ExerciseSet]], tmp: Path) -> list[str]:
+def both_ways_problems(sets: list[tuple[learner.AssignedSet, exercises.ExerciseSet]], tmp: Path) -> list[str]:
     """Grade each set's solution and blank learner notebook; describe every way they fall short."""
     folder = tmp / "submissions"
     folder.mkdir(parents=True)
@@ -55,7 +55,7 @@ def both_ways_problems(sets: list[tuple[learner.AssignedSet, grading.ExerciseSet
 
 @pytest.fixture(scope="module")
 def both_ways(tmp_path_factory):
-    sets = [(learner.assign(source), grading.load_set(source)) for source in SOURCES]
+    sets = [(learner.assign(source), exercises.load_set(source)) for source in SOURCES]
     return both_ways_problems(sets, tmp_path_factory.mktemp("both-ways"))
 
 
@@ -77,7 +77,7 @@ def test_a_vacuous_hidden_test_is_caught(tmp_path):
                               "def test_q3_value(days_to_ratification):\n    assert True\n")
     source.write_text(json.dumps(nb), encoding="utf-8")
     cache = tmp_path / "cache"
-    problems = both_ways_problems([(learner.assign(source, cache=cache), grading.load_set(source, cache=cache))],
+    problems = both_ways_problems([(learner.assign(source, cache=cache), exercises.load_set(source, cache=cache))],
                                   tmp_path / "graded")
     assert problems == ["01-the-deployment: the blank learner notebook scores 2.0 on q3 (a test passes on a blank answer)"]
 

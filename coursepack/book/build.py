@@ -18,7 +18,9 @@ from pathlib import Path
 
 import yaml
 
-from coursepack.grading.learner import write_if_changed
+from coursepack.book import guide, sourcespage, syllabus
+from coursepack.files import write_if_changed
+from coursepack.grading import learner
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = ROOT / "book" / "_generated"
@@ -75,9 +77,6 @@ def edition_files(edition: str, out: Path) -> tuple[Path, Path]:
 
 def prepare(edition: str) -> None:
     """Generate the pages the book builds from: exercises for the edition and the sources page."""
-    from coursepack.book import guide, sourcespage, syllabus
-    from coursepack.grading import learner
-
     learner.book_exercises(edition, GENERATED / "exercises")
     write_if_changed(GENERATED / "sources-and-data.md", sourcespage.render())
     write_if_changed(GENERATED / "objectives.md", syllabus.render())

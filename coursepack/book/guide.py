@@ -5,25 +5,22 @@ notebook; the instructor edition shows them all on one page, and the learner edi
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from coursepack.grading.exercises import cell_source, exercise_sources, question_blocks
 
 
 def written_questions(exercise_notebook: Path) -> list[tuple[str, str]]:
     """(question text, model answer and rubric) for each manually graded question of a notebook."""
-    cells = json.loads(exercise_notebook.read_text(encoding="utf-8"))["cells"]
-    found, question, manual = [], None, False
-    for cell in cells:
-        text = "".join(cell["source"])
-        if cell["cell_type"] == "raw" and "BEGIN QUESTION" in text:
-            manual, question = "manual: true" in text, None
-        elif manual and cell["cell_type"] == "markdown" and question is None and "**Question" in text:
-            question = text
-        elif manual and cell["cell_type"] == "markdown" and "Rubric" in text:
-            found.append((question or "", text))
-            manual = False
+    found = []
+    for config, cells in question_blocks(exercise_notebook):
+        if not config.get("manual"):
+            continue
+        texts = [cell_source(cell) for cell in cells if cell["cell_type"] == "markdown"]
+        question = next((text for text in texts if "**Question" in text), "")
+        rubrics = [text for text in texts if "Rubric" in text and text != question]
+        if rubrics:
+            found.append((question, rubrics[0]))
     return found
 
 
@@ -32,7 +29,7 @@ def render() -> str:
     lines = ["(rubrics)=", "# Rubrics for the written questions", "",
              "Each written answer is marked by the instructor. The batch grader gathers every student's written "
              "answers into their feedback file; mark them against the rubric below.", ""]
-    for notebook in sorted((ROOT / "exercises").glob("*.ipynb")):
+    for notebook in exercise_sources():
         for question, rubric in written_questions(notebook):
             lines += [f"## {notebook.stem}", "", "```{admonition} The question", ":class: note", question.strip(),
                       "```", "", rubric.strip(), ""]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from coursepack.grading.grader import question_configs
+from coursepack.grading.exercises import question_configs
 
 ROOT = Path(__file__).resolve().parents[2]
 OBJECTIVES = ROOT / "book" / "objectives.yml"

@@ -57,6 +57,8 @@ from pathlib import Path
 
 from coursepack.grading import sandbox
 from coursepack.grading.answers import Unsupported, decode
+from coursepack.grading.exercises import (ExerciseSet, assign, cell_source, exercise_sources, load_sets, parse_tests,
+                                          set_names)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / "_build" / "grades"
@@ -68,130 +70,6 @@ STARTUP_TIMEOUT = 120.0  #: seconds for the fork server to start (imports and da
 PLACEHOLDER = "_Type your answer here, replacing this text._"
 #: Status of a row, worst first. The worst problem met decides the status; ``message`` says more.
 STATUSES = ("invalid", "unmatched", "crashed", "timeout", "output-limit", "errors", "ok")
-
-
-# --- exercise sets -------------------------------------------------------------------------------
-
-
-@dataclass
-class Question:
-    """One question of a set: its tests (auto-graded) or its points (written, graded by people)."""
-
-    name: str
-    points: float
-    manual: bool = False
-    test_file: Path | None = None
-    variables: tuple[str, ...] = ()
-
-
-@dataclass
-class ExerciseSet:
-    """What grading needs to know about one exercise set."""
-
-    name: str
-    questions: list[Question]
-    locked_sources: list[str]  #: sources of the learner notebook's locked (non-editable) cells
-    test_metadata: dict  #: the public tests stored in the learner notebook's metadata
-
-    @property
-    def auto(self) -> list[Question]:
-        return [q for q in self.questions if not q.manual]
-
-    @property
-    def variables(self) -> list[str]:
-        return sorted({v for q in self.auto for v in q.variables})
-
-
-def set_names() -> list[str]:
-    """Names of all exercise sets (the stems of ``exercises/NN-*.ipynb``)."""
-    from coursepack.grading import learner
-
-    return [source.stem for source in learner.exercise_sources()]
-
-
-def load_sets(names=None) -> tuple[dict[str, ExerciseSet], dict[str, str]]:
-    """The named exercise sets (default: all), from the cached ``otter assign`` output.
-
-    Returns ``(sets, broken)``: a set that cannot be built is reported in ``broken`` (name ->
-    reason), so that one broken set does not stop grading the others.
-    """
-    from coursepack.grading import learner
-
-    sets, broken = {}, {}
-    for source in learner.exercise_sources():
-        if names is not None and source.stem not in names:
-            continue
-        try:
-            sets[source.stem] = load_set(source)
-        except Exception as err:  # noqa: BLE001 - reported in every row of that set
-            broken[source.stem] = f"{type(err).__name__}: {err}"[:300]
-    return sets, broken
-
-
-def load_set(source: Path, **assign_options) -> ExerciseSet:
-    """One set: its questions (with points and answer variables), locked cells and public tests."""
-    from coursepack.grading import learner
-
-    assigned = learner.assign(source, **assign_options)
-    learner_nb = learner.read_notebook(assigned.learner_notebook)
-    locked = [_source(c) for c in learner_nb["cells"]
-              if c.get("metadata", {}).get("editable") is False and _source(c).strip()]
-    questions = []
-    for config in question_configs(source):
-        name, manual = str(config["name"]), bool(config.get("manual", False))
-        test_file = assigned.tests_dir / f"{name}.py"
-        if manual or not test_file.exists():
-            questions.append(Question(name, float(config.get("points") or 0), manual=True))
-            continue
-        tests = _parse_tests(test_file)
-        questions.append(Question(name, float(tests.possible), test_file=test_file, variables=_test_variables(tests)))
-    return ExerciseSet(assigned.name, questions, locked, learner_nb["metadata"].get("otter", {}).get("tests", {}))
-
-
-def question_configs(source: Path) -> list[dict]:
-    """The YAML of every ``# BEGIN QUESTION`` raw cell of an assign notebook, in order."""
-    import yaml
-
-    configs = []
-    for cell in json.loads(source.read_text(encoding="utf-8"))["cells"]:
-        text = _source(cell)
-        if cell["cell_type"] == "raw" and re.match(r"#\s*BEGIN\s+QUESTION", text, flags=re.IGNORECASE):
-            configs.append(yaml.safe_load(text.split("\n", 1)[1]) if "\n" in text else {})
-    return configs
-
-
-def _parse_tests(path: Path):
-    """Parse an otter test file (exception-based or OK format) with otter's own reader."""
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import create_test_file
-
-    return create_test_file(str(path), NBMetadataConfig())
-
-
-def _test_variables(tests) -> tuple[str, ...]:
-    """Names of the answer variables a question's tests read.
-
-    Exception-based tests name them as function parameters; for OK-format (doctest) tests, every
-    free name in the test code that is not a builtin or ``pd``/``np``.
-    """
-    import builtins
-
-    names: set[str] = set()
-    for case in tests.test_cases:
-        if hasattr(case.body, "_get_func_params"):
-            names.update(p for p in case.body._get_func_params() if p != "env")
-        else:
-            code = "\n".join(line[4:] for line in str(case.body).splitlines() if line.startswith((">>> ", "... ")))
-            tree = ast.parse(code)
-            assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-            names.update(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-                         and n.id not in assigned and not hasattr(builtins, n.id) and n.id not in {"pd", "np"})
-    return tuple(sorted(names))
-
-
-def _source(cell: dict) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
 
 
 # --- matching files to sets ----------------------------------------------------------------------
@@ -339,15 +217,15 @@ class Grader:
             return result
         cells = [c for c in notebook["cells"] if isinstance(c, dict)]
         self._inspect(exercise, notebook, cells, result)
-        code = {number: _source(c) for number, c in enumerate(cells, start=1)
-                if c.get("cell_type") == "code" and not _is_otter_plumbing(_source(c))}
+        code = {number: cell_source(c) for number, c in enumerate(cells, start=1)
+                if c.get("cell_type") == "code" and not _is_otter_plumbing(cell_source(c))}
         answers = self._run(path, raw, code, exercise, result)
         self._check(exercise, answers, result)
         return result
 
     def _inspect(self, exercise: ExerciseSet, notebook: dict, cells: list, result: Result) -> None:
         """Flag changed locked cells and test metadata; collect the written answers."""
-        sources = {_source(c) for c in cells}
+        sources = {cell_source(c) for c in cells}
         changed = sum(1 for s in exercise.locked_sources if s not in sources)
         if changed:
             result.flags.append("locked-cells-changed")
@@ -362,7 +240,7 @@ class Grader:
         manual = [q.name for q in exercise.questions if q.manual]
         blocks, current = [], None
         for cell in cells:
-            text = _source(cell)
+            text = cell_source(cell)
             if "<!-- END QUESTION -->" in text and current is not None:
                 blocks.append(current)
                 current = None
@@ -480,7 +358,7 @@ def run_tests(test_file: Path, env: dict) -> tuple[float, list[str]]:
     """
     from otter.test_files.abstract_test import TestCaseResult
 
-    tests = _parse_tests(test_file)
+    tests = parse_tests(test_file)
     if not all(hasattr(case.body, "call_func") for case in tests.test_cases):  # OK-format doctests
         import numpy as np
         import pandas as pd
@@ -712,9 +590,7 @@ def _summary(results: list[Result], seconds: float, out: Path) -> None:
 
 def make_synthetic(folder: Path, n: int) -> list[Path]:
     """``n`` submissions for set 01: full marks, partly right (with wrong types) and blank, in turn."""
-    from coursepack.grading import learner
-
-    assigned = learner.assign(learner.exercise_sources()[0])
+    assigned = assign(exercise_sources()[0])
     solution = json.loads(assigned.solution_notebook.read_text(encoding="utf-8"))
     blank = json.loads(assigned.learner_notebook.read_text(encoding="utf-8"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -724,7 +600,7 @@ def make_synthetic(folder: Path, n: int) -> list[Path]:
         nb = json.loads(json.dumps(blank if kind == "blank" else solution))
         if kind == "partial":
             for cell in nb["cells"]:
-                text = _source(cell)
+                text = cell_source(cell)
                 if text.startswith("article_4_choice"):
                     cell["source"] = "article_4_choice = 1"
                 if "kursk_high_by_october = int(" in text:
@@ -739,15 +615,13 @@ def bench(n: int = 40, otter_sample: int = 5, workers: int | None = None) -> dic
     """Time this grader on ``n`` synthetic submissions and serial ``otter run`` on a sample."""
     import subprocess
 
-    from coursepack.grading import learner
-
     with tempfile.TemporaryDirectory(prefix="coursepack-bench-") as tmp:
         paths = make_synthetic(Path(tmp) / "submissions", n)
         start = time.perf_counter()
         results = grade_folder(Path(tmp) / "submissions", Path(tmp) / "grades", workers=workers, progress=False)
         ours = time.perf_counter() - start
         assert len(results) == n and all(r.status == "ok" for r in results), [r.problems for r in results]
-        ag_zip = learner.assign(learner.exercise_sources()[0]).autograder_zip
+        ag_zip = assign(exercise_sources()[0]).autograder_zip
         sample = paths[:otter_sample]
         (Path(tmp) / "otter").mkdir()
         start = time.perf_counter()

@@ -1,8 +1,8 @@
 """Learner edition of the exercise sets: ``python -m coursepack.grading.learner`` (``make learner``).
 
 Every ``exercises/NN-*.ipynb`` is an otter-grader *assign* notebook: questions, solutions, public
-and hidden tests in one file. This module runs ``otter assign`` on each of them (cached by the
-source notebook's hash, so unchanged sets cost nothing) and lays the results out for three readers:
+and hidden tests in one file. This module takes what ``otter assign`` made of each of them
+(:func:`coursepack.grading.exercises.assign`) and lays it out for three readers:
 
 ``_build/learner/``
     What students get: one learner notebook per set (no solutions, no hidden tests; the public tests
@@ -22,152 +22,29 @@ source notebook's hash, so unchanged sets cost nothing) and lays the results out
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
-import hashlib
 import io
-import json
-import logging
-import os
 import re
-import shutil
-import sys
-import tempfile
 import time
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
+from coursepack.files import dump_notebook, read_notebook, write_if_changed
+from coursepack.grading.exercises import AssignedSet, assign, exercise_sources
+
 ROOT = Path(__file__).resolve().parents[2]
-EXERCISES = ROOT / "exercises"
 BUILD = ROOT / "_build"
 LEARNER = BUILD / "learner"
 AUTOGRADER = BUILD / "autograder"
-CACHE = BUILD / ".exercise-cache"
 
-#: Bump when the post-processing below changes, so cached ``otter assign`` output is rebuilt.
-FORMAT_VERSION = "2"
 #: Parts of the ``coursepack`` package that are tooling for authors and instructors, not needed by learners.
-TOOLING = {"grading", "book/build.py", "book/sourcespage.py", "book/guide.py", "book/syllabus.py"}
+TOOLING = {"grading", "files.py", "book/build.py", "book/sourcespage.py", "book/guide.py", "book/syllabus.py"}
 #: Fixed timestamp for zip entries, so an unchanged hand-out gives a byte-identical zip.
 ZIP_DATE = (2024, 10, 24, 0, 0, 0)
 NO_EXECUTION = {"execution_mode": "off"}
 
 
-@dataclass(frozen=True)
-class AssignedSet:
-    """The cached output of ``otter assign`` for one exercise set."""
-
-    name: str  #: the set's name, the source notebook's stem, e.g. ``01-the-deployment``
-    source: Path  #: the assign notebook in ``exercises/``
-    folder: Path  #: the cache folder holding everything below
-
-    @property
-    def learner_notebook(self) -> Path:
-        """Learner notebook: solutions replaced by ``...``, public tests in its metadata."""
-        return self.folder / "student" / f"{self.name}.ipynb"
-
-    @property
-    def solution_notebook(self) -> Path:
-        """Otter's autograder notebook: solutions in place, every test in its metadata."""
-        return self.folder / "autograder" / f"{self.name}.ipynb"
-
-    @property
-    def tests_dir(self) -> Path:
-        """One otter test file per auto-graded question, public and hidden test cases."""
-        return self.folder / "tests"
-
-    @property
-    def autograder_zip(self) -> Path:
-        """Otter's autograder zip (for ``otter run`` and Gradescope)."""
-        return self.folder / "autograder.zip"
-
-
-def exercise_sources() -> list[Path]:
-    """Every exercise set's assign notebook, in teaching order."""
-    return sorted(EXERCISES.glob("[0-9]*.ipynb"))
-
-
-def source_hash(source: Path) -> str:
-    """Hash of the source notebook, the otter version and :data:`FORMAT_VERSION`."""
-    from importlib.metadata import version  # importing otter itself takes seconds
-
-    digest = hashlib.sha256(source.read_bytes())
-    digest.update(f"otter {version('otter-grader')} format {FORMAT_VERSION}".encode())
-    return digest.hexdigest()[:16]
-
-
-def assign(source: Path, *, run_tests: bool = False, cache: Path = CACHE) -> AssignedSet:
-    """Run ``otter assign`` on ``source`` unless its output is already cached; return it.
-
-    Why cached: ``otter assign`` takes seconds per set, and the book build calls this on every
-    rebuild. The cache folder is keyed by :func:`source_hash` and written atomically (built in a
-    temporary folder, then renamed), so concurrent builds never see half an output.
-
-    ``run_tests=True`` makes otter run every test against the solutions first and refuse to build
-    if one fails (slow; ``python -m coursepack.grading.learner --check``). The test suite proves the same
-    by grading the solution notebook with :mod:`coursepack.grading`.
-    """
-    source, cache = Path(source).resolve(), Path(cache)
-    name = source.stem
-    final = cache / f"{name}-{source_hash(source)}"
-    if (final / "DONE").exists() and not run_tests:
-        return AssignedSet(name, source, final)
-    cache.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))
-    try:
-        _run_otter_assign(source, work, run_tests=run_tests)
-        zips = sorted((work / "autograder").glob("*.zip"))
-        if len(zips) != 1:
-            msg = f"{source}: otter assign made {len(zips)} autograder zips, expected 1 (is `generate` configured?)."
-            raise RuntimeError(msg)
-        zips[0].rename(work / "autograder.zip")
-        with zipfile.ZipFile(work / "autograder.zip") as archive:
-            for member in archive.namelist():
-                if member.startswith("tests/") and member.endswith(".py"):
-                    (work / member).parent.mkdir(exist_ok=True)
-                    (work / member).write_bytes(archive.read(member))
-        (work / "DONE").write_text(time.strftime("%Y-%m-%d %H:%M:%S\n"), encoding="utf-8")
-        if final.exists():  # built meanwhile by another process, or rebuilt with tests
-            shutil.rmtree(final, ignore_errors=True)
-        work.rename(final)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    for stale in cache.glob(f"{name}-*"):
-        if stale != final and stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
-    return AssignedSet(name, source, final)
-
-
-def _run_otter_assign(source: Path, result: Path, *, run_tests: bool) -> None:
-    """``otter assign source result`` through otter's Python API, quietly unless it fails."""
-    from otter.assign import main as otter_assign
-
-    log = io.StringIO()
-    handler = logging.StreamHandler(log)
-    otter_logger = logging.getLogger("otter")
-    otter_logger.addHandler(handler)
-    try:
-        with contextlib.redirect_stdout(log):
-            otter_assign(str(source), str(result), no_pdfs=True, no_run_tests=not run_tests)
-    except BaseException:
-        sys.stderr.write(log.getvalue())
-        raise
-    finally:
-        otter_logger.removeHandler(handler)
-
-
 # --- notebooks for each audience -----------------------------------------------------------------
-
-
-def read_notebook(path: Path) -> dict:
-    """A notebook as plain JSON (no nbformat validation needed for what we do)."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
-
-
-def dump_notebook(nb: dict) -> str:
-    """Serialise a notebook the way Jupyter does (stable, so unchanged content gives equal text)."""
-    return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def learner_notebook(assigned: AssignedSet, *, for_book: bool = False) -> dict:
@@ -240,18 +117,6 @@ def _strip_ids(nb: dict) -> dict:
     if nb.get("nbformat_minor", 0) >= 5:
         nb["nbformat_minor"] = 4
     return nb
-
-
-def write_if_changed(path: Path, data: str | bytes) -> bool:
-    """Write ``data`` to ``path`` only if it differs; return True if the file was written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    if path.exists() and path.read_bytes() == raw:
-        return False
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(raw)
-    tmp.replace(path)
-    return True
 
 
 def book_exercises(edition: str, dest: Path) -> list[Path]:
