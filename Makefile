@@ -47,7 +47,7 @@ bench: $(STAMP) node_modules/.package-lock.json
 
 ## bench-grade: this grader against serial `otter run` on the same synthetic submissions
 bench-grade: $(STAMP)
-	$(BIN)/python -m coursepack.grading --bench
+	$(BIN)/python -m benchmarks.grading
 
 ## bench-pages: bytes of HTML, JS, CSS and fonts each page of the built book loads
 bench-pages: book

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from coursepack.grading import exercises, learner
-from coursepack.grading import grader as grading
+from coursepack.grading import cli, exercises, learner
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = learner.exercise_sources()
@@ -36,7 +35,7 @@ def both_ways_problems(sets: list[tuple[learner.AssignedSet, exercises.ExerciseS
         shutil.copyfile(assigned.solution_notebook, folder / f"solution_{assigned.name}.ipynb")
         shutil.copyfile(assigned.learner_notebook, folder / f"blank_{assigned.name}.ipynb")
     exercise_sets = {exercise.name: exercise for _, exercise in sets}
-    results = grading.grade_folder(folder, tmp / "grades", timeout=120, progress=False, sets=exercise_sets)
+    results = cli.grade_folder(folder, tmp / "grades", timeout=120, progress=False, sets=exercise_sets)
     problems = []
     for r in results:
         exercise = exercise_sets[r.exercise_set]

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coursepack.grading import answers
+from coursepack.grading import answers, cli
 from coursepack.grading import grader as grading
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -40,7 +40,7 @@ def graded(tmp_path_factory):
     """Grade the fixture folder once: (hashes before, hashes after, output folder, gradebook rows)."""
     out = tmp_path_factory.mktemp("grades")
     before = hashes(SUBMISSIONS)
-    grading.grade_folder(SUBMISSIONS, out, timeout=TIMEOUT, workers=2, progress=False)
+    cli.grade_folder(SUBMISSIONS, out, timeout=TIMEOUT, workers=2, progress=False)
     after = hashes(SUBMISSIONS)
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:
         rows = {row["file"]: row for row in csv.DictReader(handle)}

@@ -1,1 +1,1 @@
-"""Graded exercises: the learner edition, the sandboxed batch grader and its gradebook and feedback."""
+"""Graded exercises: the exercise-set model, the learner edition, the sandboxed grader, its reports and command line."""

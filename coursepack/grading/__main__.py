@@ -1,5 +1,5 @@
 """``python -m coursepack.grading FOLDER``: grade every submission in FOLDER."""
-from coursepack.grading.grader import main
+from coursepack.grading.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

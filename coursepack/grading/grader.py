@@ -1,8 +1,4 @@
-"""Batch grader: ``python -m coursepack.grading FOLDER`` (``make grade SUBMISSIONS=FOLDER``).
-
-Grades every ``.ipynb`` in FOLDER against its exercise set and writes ``_build/grades/gradebook.csv``
-(one row per submission) and ``_build/grades/feedback/<student>_<set>.md`` (failed checks and why,
-plus the written answers for the human grader).
+"""The grader: each submission runs in a sandbox process of its own, and its answers are checked here.
 
 Nothing in a submission is trusted. For each one:
 
@@ -37,31 +33,30 @@ notebook's check cells nor its metadata are used.
 """
 from __future__ import annotations
 
-import argparse
 import ast
 import contextlib
-import csv
 import hashlib
 import json
+import multiprocessing
 import os
-import re
 import shutil
 import signal
 import sys
 import tempfile
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
+import types
 from dataclasses import dataclass, field
+from multiprocessing import forkserver
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from coursepack.grading import sandbox
 from coursepack.grading.answers import Unsupported, decode
-from coursepack.grading.exercises import (ExerciseSet, assign, cell_source, exercise_sources, load_sets, parse_tests,
-                                          set_names)
+from coursepack.grading.exercises import ExerciseSet, cell_source, load_sets, parse_tests, set_names
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_OUT = ROOT / "_build" / "grades"
 MAX_FILE_BYTES = 100 * 2**20  #: larger submissions are not read at all
 MAX_MESSAGE_BYTES = 16 * 2**20  #: largest answer report accepted from a sandbox
 OUTPUT_LIMIT = 10 * 2**20  #: printed bytes beyond this are reported (all output is discarded)
@@ -128,8 +123,6 @@ class Grader:
 
     def __init__(self, *, timeout: float = 30.0, hide: list[Path] = (), names=None, only=None,
                  sets: dict[str, ExerciseSet] | None = None):
-        import multiprocessing
-
         self.timeout = timeout
         if sets is not None:  # given directly (tests)
             self.names, self.sets, self.broken = list(sets), sets, {}
@@ -148,8 +141,6 @@ class Grader:
         self.context.set_forkserver_preload(["coursepack.grading.sandbox"])
         os.environ["COURSEPACK_GRADER_PREWARM"] = "1"
         try:
-            from multiprocessing import forkserver
-
             with _without_main():
                 forkserver.ensure_running()
         finally:
@@ -338,8 +329,6 @@ def _without_main():
     """Hide ``__main__`` while a sandbox starts, so that multiprocessing does not re-run the
     caller's script in it (sandboxes need nothing from it, and scripts without an
     ``if __name__ == "__main__"`` guard would break)."""
-    import types
-
     with _START_LOCK:
         real = sys.modules["__main__"]
         sys.modules["__main__"] = types.ModuleType("__main__")
@@ -356,13 +345,10 @@ def run_tests(test_file: Path, env: dict) -> tuple[float, list[str]]:
     hidden case is shown only when it is the test's own ``assert`` message (written to be shown),
     never a traceback that could reveal the expected value.
     """
-    from otter.test_files.abstract_test import TestCaseResult
+    from otter.test_files.abstract_test import TestCaseResult  # importing otter takes seconds: only when checking
 
     tests = parse_tests(test_file)
     if not all(hasattr(case.body, "call_func") for case in tests.test_cases):  # OK-format doctests
-        import numpy as np
-        import pandas as pd
-
         tests.run({**env, "pd": pd, "np": np})
         messages = [("A hidden check failed." if r.test_case.hidden else r.message)
                     for r in tests.test_case_results if not r.passed]
@@ -429,240 +415,3 @@ def _is_otter_plumbing(source: str) -> bool:
             continue
         return False
     return True
-
-
-# --- the batch -----------------------------------------------------------------------------------
-
-
-def grade_folder(folder: Path, out: Path = DEFAULT_OUT, *, timeout: float = 30.0, workers: int | None = None,
-                 progress: bool = True, sets: dict[str, ExerciseSet] | None = None) -> list[Result]:
-    """Grade every ``.ipynb`` in ``folder``; write ``gradebook.csv`` and ``feedback/`` into ``out``.
-
-    ``sets`` replaces the sets built from ``exercises/`` (for tests of the grader itself).
-    """
-    folder, out = Path(folder).resolve(), Path(out).resolve()
-    files = sorted(p for p in folder.iterdir() if p.suffix == ".ipynb" and p.is_file())
-    workers = max(1, workers or os.cpu_count() or 1)
-    start = time.perf_counter()
-    names = list(sets) if sets is not None else set_names()
-    needed = {match(p, names)[0] for p in files} - {None}
-    grader = Grader(timeout=timeout, hide=[folder, out], names=names, only=needed, sets=sets)
-    results: list[Result | None] = [None] * len(files)
-    try:
-        with _Progress(len(files), enabled=progress) as bar, ThreadPoolExecutor(workers) as pool:
-            def one(i: int) -> None:
-                try:
-                    results[i] = grader.grade(files[i])
-                except Exception as err:  # noqa: BLE001 - a grader bug must not stop the batch
-                    results[i] = Result(file=files[i].name, student=files[i].stem)
-                    results[i].worsen("crashed", f"internal grader error: {type(err).__name__}: {err}")
-                bar.advance(results[i])
-
-            list(pool.map(one, range(len(files))))
-    finally:
-        grader.close()
-    done = [r for r in results if r is not None]
-    _mark_duplicates(done)
-    write_gradebook(done, out / "gradebook.csv", grader.sets)
-    write_feedback(done, out / "feedback", grader.sets)
-    if progress:
-        _summary(done, time.perf_counter() - start, out)
-    return done
-
-
-def _mark_duplicates(results: list[Result]) -> None:
-    seen: dict = {}
-    for r in results:
-        seen.setdefault((r.student, r.exercise_set), []).append(r)
-    for group in seen.values():
-        if len(group) > 1 and group[0].exercise_set:
-            for r in group:
-                r.flags.append("duplicate")
-
-
-def _cell(text) -> str:
-    """A CSV cell that spreadsheets will not run as a formula."""
-    text = str(text).replace("\r", " ").replace("\n", " ")
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
-def _points(value) -> str:
-    return "" if value is None else f"{value:g}"
-
-
-def write_gradebook(results: list[Result], path: Path, sets: dict[str, ExerciseSet]) -> None:
-    """One row per submission: points per question, total, possible, status, flags, message."""
-    questions = list(dict.fromkeys(q.name for s in sets.values() for q in s.questions))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "exercise_set", "file", *questions, "total", "possible", "manual_possible",
-                         "status", "flags", "message", "sha256"])
-        for r in sorted(results, key=lambda r: (r.exercise_set, r.student, r.file)):
-            writer.writerow([_cell(r.student), r.exercise_set, _cell(r.file),
-                             *(_points(r.scores.get(q)) for q in questions),
-                             _points(r.total), _points(r.possible), _points(r.manual_possible), r.status,
-                             " ".join(r.flags), _cell(" | ".join(r.problems)[:1000]), r.sha256[:16]])
-
-
-def feedback_name(result: Result) -> str:
-    """File name of a student's feedback: ``<student>_<set>.md`` (made safe for any file system)."""
-    stem = f"{result.student}_{result.exercise_set}" if result.exercise_set else Path(result.file).stem
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip(".-")[:120] + ".md"
-
-
-def render_feedback(result: Result, sets: dict[str, ExerciseSet]) -> str:
-    """Markdown feedback for one submission."""
-    lines = [f"# Feedback: {result.exercise_set or 'unknown exercise set'}", "",
-             f"- Student: {result.student}", f"- File: {result.file}",
-             f"- Status: **{result.status}**", f"- Auto-graded points: **{result.total:g} / {result.possible:g}**"]
-    if result.manual_possible:
-        lines.append(f"- Written answers: {result.manual_possible:g} points, marked by your teacher")
-    if result.problems:
-        lines += ["", "## Notes from the grader", ""] + [f"- {p}" for p in result.problems]
-    exercise = sets.get(result.exercise_set)
-    if exercise:
-        lines += ["", "## Questions", "", "| Question | Points | |", "|---|---|---|"]
-        for q in exercise.questions:
-            got = "to be marked" if q.manual else f"{result.scores.get(q.name, 0):g} / {q.points:g}"
-            ok = "written" if q.manual else ("all checks passed" if not result.failures.get(q.name) else "see below")
-            lines.append(f"| {q.name} | {got} | {ok} |")
-        for name, messages in result.failures.items():
-            lines += ["", f"### {name}: what did not pass", ""] + [f"- {m}" for m in messages]
-        for q in exercise.questions:
-            if q.manual:
-                answer = result.written.get(q.name) or "_(no answer)_"
-                lines += ["", f"## {q.name}: written answer (for the human grader, {q.points:g} points)", "", answer]
-    return "\n".join(lines) + "\n"
-
-
-def write_feedback(results: list[Result], folder: Path, sets: dict[str, ExerciseSet]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for r in results:
-        (folder / feedback_name(r)).write_text(render_feedback(r, sets), encoding="utf-8")
-
-
-class _Progress:
-    """A rich progress bar on a terminal, one plain line per submission otherwise."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled, self.done, self.lock = total, enabled, 0, threading.Lock()
-        self.rich = None
-        if enabled and sys.stderr.isatty():
-            from rich.progress import Progress
-
-            self.rich = Progress(transient=False)
-
-    def __enter__(self):
-        if self.rich:
-            self.rich.start()
-            self.task = self.rich.add_task("grading", total=self.total)
-        return self
-
-    def __exit__(self, *exc):
-        if self.rich:
-            self.rich.stop()
-
-    def advance(self, result: Result) -> None:
-        with self.lock:
-            self.done += 1
-            if self.rich:
-                self.rich.update(self.task, advance=1, description=result.file[:40])
-            elif self.enabled:
-                print(f"[{self.done:>3}/{self.total}] {result.file}: {result.status}, "
-                      f"{result.total:g}/{result.possible:g}", flush=True)
-
-
-def _summary(results: list[Result], seconds: float, out: Path) -> None:
-    counts = {s: sum(r.status == s for r in results) for s in STATUSES}
-    isolation = sorted({r.isolation for r in results if r.isolation})
-    print(f"\nGraded {len(results)} submission(s) in {seconds:.1f} s "
-          f"({len(results) / seconds if seconds else 0:.2f}/s); sandbox: {', '.join(isolation) or 'n/a'}")
-    print("Status: " + ", ".join(f"{s} {n}" for s, n in counts.items() if n))
-    flagged = [r for r in results if r.flags]
-    if flagged:
-        print(f"Flagged for a look: {', '.join(r.file for r in flagged)}")
-    print(f"Gradebook: {out / 'gradebook.csv'}\nFeedback:  {out / 'feedback'}/")
-
-
-# --- benchmark -----------------------------------------------------------------------------------
-
-
-def make_synthetic(folder: Path, n: int) -> list[Path]:
-    """``n`` submissions for set 01: full marks, partly right (with wrong types) and blank, in turn."""
-    assigned = assign(exercise_sources()[0])
-    solution = json.loads(assigned.solution_notebook.read_text(encoding="utf-8"))
-    blank = json.loads(assigned.learner_notebook.read_text(encoding="utf-8"))
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(n):
-        kind = ("full", "partial", "blank")[i % 3]
-        nb = json.loads(json.dumps(blank if kind == "blank" else solution))
-        if kind == "partial":
-            for cell in nb["cells"]:
-                text = cell_source(cell)
-                if text.startswith("article_4_choice"):
-                    cell["source"] = "article_4_choice = 1"
-                if "kursk_high_by_october = int(" in text:
-                    cell["source"] = text.replace("int(in_kursk[\"high\"].max())", "in_kursk[\"high\"].max()")
-        path = folder / f"student{i:03d}_{assigned.name}.ipynb"
-        path.write_text(json.dumps(nb), encoding="utf-8")
-        paths.append(path)
-    return paths
-
-
-def bench(n: int = 40, otter_sample: int = 5, workers: int | None = None) -> dict:
-    """Time this grader on ``n`` synthetic submissions and serial ``otter run`` on a sample."""
-    import subprocess
-
-    with tempfile.TemporaryDirectory(prefix="coursepack-bench-") as tmp:
-        paths = make_synthetic(Path(tmp) / "submissions", n)
-        start = time.perf_counter()
-        results = grade_folder(Path(tmp) / "submissions", Path(tmp) / "grades", workers=workers, progress=False)
-        ours = time.perf_counter() - start
-        assert len(results) == n and all(r.status == "ok" for r in results), [r.problems for r in results]
-        ag_zip = assign(exercise_sources()[0]).autograder_zip
-        sample = paths[:otter_sample]
-        (Path(tmp) / "otter").mkdir()
-        start = time.perf_counter()
-        for path in sample:
-            subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(ag_zip), "-o", str(Path(tmp) / "otter"),
-                            str(path)], check=True, capture_output=True)
-        per_otter = (time.perf_counter() - start) / len(sample) if sample else float("nan")
-    rate = n / ours
-    figures = {"n": n, "workers": workers or os.cpu_count(), "seconds": ours, "per_s": rate,
-               "otter_each_s": per_otter, "otter_sample": len(sample), "ratio": rate * per_otter}
-    print(f"coursepack.grading: {n} submissions in {ours:.1f} s = {rate:.2f} submissions/s "
-          f"({figures['workers']} workers, start-up included)")
-    if sample:
-        print(f"otter run, serial:  {per_otter:.1f} s each (measured on {len(sample)}, extrapolated to {n}: "
-              f"{per_otter * n:.0f} s) = {1 / per_otter:.2f} submissions/s")
-        print(f"speed-up: {figures['ratio']:.1f}x (target: at least 5x on 2 cores)")
-    print(f"100 submissions: about {100 / rate:.0f} s at this rate (target: under 90 s; measure with --n 100)")
-    return figures
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m coursepack.grading",
-        description="Grade every .ipynb in FOLDER against its exercise set (matched by file name, e.g. "
-                    "alice_01-the-deployment.ipynb) into OUT/gradebook.csv and OUT/feedback/.")
-    parser.add_argument("folder", type=Path, nargs="?", help="folder of submitted notebooks")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per code cell (default: 30)")
-    parser.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: CPU count)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: _build/grades)")
-    parser.add_argument("--bench", action="store_true", help="benchmark against serial `otter run` instead")
-    parser.add_argument("--n", type=int, default=40, help="synthetic submissions for --bench (default: 40)")
-    parser.add_argument("--otter-sample", type=int, default=5, help="submissions timed with otter run (default: 5)")
-    args = parser.parse_args(argv)
-    if args.bench:
-        bench(args.n, args.otter_sample, args.workers)
-        return 0
-    if args.folder is None or not args.folder.is_dir():
-        parser.error("FOLDER must be a folder of .ipynb files")
-    grade_folder(args.folder, args.out, timeout=args.timeout, workers=args.workers)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
