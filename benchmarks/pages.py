@@ -5,66 +5,20 @@ files the page loads, uncompressed and gzipped, once it has been scrolled to its
 loaded late is counted too). Targets: a page without
 charts loads no more than the stock theme does (2,381 kB), and every page, chapters and exercise sets
 included, stays under 2.0 MB uncompressed in all; ``tests/test_browser.py`` enforces the second.
-
-The server and browser helpers here are shared with ``tests/test_browser.py``.
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
 import gzip
-import http.server
 import sys
 import tempfile
-import threading
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+
+from tests.browser import CHAPTER_LIMIT, book_pages, launch, serve, served_file
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 KINDS = {"document": "HTML", "script": "JS", "stylesheet": "CSS", "font": "fonts"}
 COLUMNS = ["HTML", "JS", "CSS", "fonts", "other"]
-CHAPTER_LIMIT = 2_000_000
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Static file handler that keeps the console free of access logs."""
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` on a free port of 127.0.0.1 from a thread; yield the base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def launch(playwright, profile: Path, **options):
-    """Debian's Chromium with a fresh profile (Playwright's own browsers are never downloaded)."""
-    options = {"viewport": {"width": 1280, "height": 900}, **options}
-    return playwright.chromium.launch_persistent_context(
-        profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, **options)
-
-
-def book_pages(book: Path) -> list[str]:
-    """Every HTML page of a built book, relative to its root (theme templates under _static excluded)."""
-    return sorted(p.relative_to(book).as_posix() for p in book.rglob("*.html") if "_static" not in p.parts)
-
-
-def served_file(book: Path, url: str) -> Path:
-    """The file in ``book`` that the local server sends for ``url``."""
-    return book / (unquote(urlsplit(url).path).lstrip("/") or "index.html")
 
 
 def measure(context, book: Path, url: str) -> dict[str, list[int]]:

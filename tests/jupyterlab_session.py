@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from benchmarks.pages import CHROMIUM, launch
+from tests.browser import CHROMIUM, launch
 
 LOCAL_HOSTS = {"127.0.0.1"}
 

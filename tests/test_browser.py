@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.pages import CHAPTER_LIMIT, CHROMIUM, book_pages, launch, serve, served_file
+from tests.browser import CHAPTER_LIMIT, CHROMIUM, book_pages, launch, serve, served_file
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = Path(os.environ.get("COURSEPACK_BOOK_HTML", ROOT / "_build" / "html"))
