@@ -18,7 +18,8 @@ __version__ = "0.1.0"
 def __getattr__(name: str):
     """``coursepack.charts`` and the other lesson modules, imported when first asked for.
 
-    Imported late for speed: they load altair and ipywidgets, which the grader and the book build never need.
+    Imported late for speed: they load altair and ipywidgets, which neither the grader nor the book build's own
+    process needs.
     """
     if name in LESSONS:
         return importlib.import_module(f"coursepack.lessons.{name}")

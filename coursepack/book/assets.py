@@ -1,4 +1,4 @@
-"""Offline chart and widget assets for the HTML book, and the altair renderer for each context.
+"""The book's Sphinx extension: offline chart and widget assets, and a lighter, cleaner page theme.
 
 The book must load no file from a CDN (DESIGN.md, "Interactivity that works everywhere"). This module is
 a Sphinx extension (``sphinx: extra_extensions: [coursepack.book.assets]`` in ``_config.yml``) that:
@@ -12,7 +12,7 @@ a Sphinx extension (``sphinx: extra_extensions: [coursepack.book.assets]`` in ``
   and the search index from pages that do not search; a doubled sphinx-thebe script and an empty colour
   mode (two console errors) are fixed; ``book_static/coursepack.js`` and a citation role fix axe findings;
 * sets ``COURSEPACK_BOOK=1`` for the kernels that execute the notebooks, so that
-  :func:`coursepack.renderers.use_renderer` picks the book's chart output, which calls ``coursepackDraw``.
+  :func:`coursepack.book.renderers.use_renderer` picks the book's chart output, which calls ``coursepackDraw``.
 """
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """The altair renderers: what a chart's output is in the book build and in a live notebook.
 
-:func:`use_renderer` (called by :mod:`coursepack.charts`) picks one. Both compile the chart's Vega-Lite to
+:func:`use_renderer` (called by :mod:`coursepack.lessons.charts`) picks one. Both compile the chart's Vega-Lite to
 Vega here, with the pinned vl-convert, so that accessibility fixes are applied once, in Python:
 
-* the book (``COURSEPACK_BOOK=1``, set by :mod:`coursepack.assets` for the kernels it starts): a small
-  output drawn by the page's shared Vega (``coursepackDraw``, see :mod:`coursepack.assets`);
+* the book (``COURSEPACK_BOOK=1``, set by :mod:`coursepack.book.assets` for the kernels it starts): a small
+  output drawn by the page's shared Vega (``coursepackDraw``, see :mod:`coursepack.book.assets`);
 * a live notebook (JupyterLab, nbval): a self-contained output carrying vl-convert's vega-embed bundle,
   since a student's machine has only the pip packages.
 """
