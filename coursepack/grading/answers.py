@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pandas as pd
+
 _DTYPES = {f"{p}{n}" for p in ("int", "uint", "Int", "UInt") for n in (8, 16, 32, 64)} | {
     "float32", "float64", "Float32", "Float64", "bool", "boolean", "object", "str", "string",
     *(f"datetime64[{u}]" for u in ("s", "ms", "us", "ns")), *(f"timedelta64[{u}]" for u in ("s", "ms", "us", "ns")),
@@ -34,9 +37,6 @@ def encode(value, budget: list | None = None):
     Types are compared exactly (``type(x) is int``), so subclasses (which can redefine ``==``,
     ``isinstance`` checks or ``repr``) are refused.
     """
-    import numpy as np
-    import pandas as pd
-
     budget = budget if budget is not None else [MAX_ITEMS]
     budget[0] -= 1
     if budget[0] < 0:
@@ -95,8 +95,6 @@ def _dtype(series) -> str:
 
 
 def _encode_index(index, budget):
-    import pandas as pd
-
     if type(index) is pd.RangeIndex:
         return {"t": "range", "start": index.start, "stop": index.stop, "step": index.step,
                 "name": encode(index.name, budget)}
@@ -108,8 +106,6 @@ def _encode_index(index, budget):
 
 def _encode_values(series, budget) -> list:
     """The values of a Series as JSON-able data (missing values as None)."""
-    import pandas as pd
-
     dtype = _dtype(series)
     budget[0] -= len(series)
     if budget[0] < 0:
@@ -127,9 +123,6 @@ def _encode_values(series, budget) -> list:
 
 def decode(data):
     """Rebuild an answer from :func:`encode`'s description (raises on anything malformed)."""
-    import numpy as np
-    import pandas as pd
-
     tag = data["t"]
     if tag in ("none", "ellipsis", "na", "nat"):
         return {"none": None, "ellipsis": ..., "na": pd.NA, "nat": pd.NaT}[tag]
@@ -177,8 +170,6 @@ def _allowed(dtype: str) -> str:
 
 
 def _decode_values(values: list, dtype: str, index):
-    import pandas as pd
-
     dtype = _allowed(dtype)
     if dtype.startswith("datetime64"):
         series = pd.Series(pd.to_datetime([v for v in values]), index=index).astype(dtype)
@@ -195,8 +186,6 @@ def _decode_values(values: list, dtype: str, index):
 
 
 def _decode_index(data):
-    import pandas as pd
-
     if data["t"] == "range":
         return pd.RangeIndex(int(data["start"]), int(data["stop"]), int(data["step"]), name=decode(data["name"]))
     values = _decode_values(data["v"], data["dtype"], None)
