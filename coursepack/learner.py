@@ -49,7 +49,7 @@ CACHE = BUILD / ".exercise-cache"
 FORMAT_VERSION = "2"
 #: ``coursepack`` modules that are tooling for authors and instructors, not needed by learners.
 TOOLING_MODULES = {"build.py", "learner.py", "grading.py", "answers.py", "sandbox.py", "bench.py", "pages_bench.py",
-                   "sourcespage.py", "guide.py", "syllabus.py"}
+                   "sourcespage.py", "codebook.py", "guide.py", "syllabus.py"}
 #: Fixed timestamp for zip entries, so an unchanged hand-out gives a byte-identical zip.
 ZIP_DATE = (2024, 10, 24, 0, 0, 0)
 NO_EXECUTION = {"execution_mode": "off"}
