@@ -154,7 +154,7 @@ def statements_timeline(statements: pd.DataFrame, date: str = "date", act: str =
         .encode(x=alt.X(f"{date}:T", title=None, scale=alt.Scale(domain={"param": "period"}),
                         axis=alt.Axis(format="%d %b %Y", labelAngle=-30)),
                 tooltip=tooltip, **encode)
-        .properties(width=585, height=alt.Step(44))
+        .properties(width=545, height=alt.Step(44))
     )
     overview = (
         alt.Chart(statements)
@@ -163,7 +163,7 @@ def statements_timeline(statements: pd.DataFrame, date: str = "date", act: str =
                         scale=alt.Scale(padding=12), axis=alt.Axis(format="%b %Y", labelAngle=0)),
                 **encode)
         .add_params(brush)
-        .properties(width=585, height=alt.Step(14))
+        .properties(width=545, height=alt.Step(14))
     )
     chart = alt.vconcat(detail, overview, spacing=12)
     description = (

@@ -51,7 +51,8 @@ def exchange_chart(exchanges: pd.DataFrame, title: str = "What Russia and North 
         .encode(
             x=alt.X("sum(rows):Q", title="Reports in the table", axis=alt.Axis(tickMinStep=1, format="d")),
             y=alt.Y("category:N", title=None, sort="-x"),
-            color=alt.Color("status:N", title="Status", scale=alt.Scale(domain=STATUS_ORDER, range=STATUS_COLOURS)),
+            color=alt.Color("status:N", title="Status", scale=alt.Scale(domain=STATUS_ORDER, range=STATUS_COLOURS),
+                            legend=alt.Legend(columns=3)),  # six statuses in one row would overflow the column
             order=alt.Order("status_rank:Q"),
             row=alt.Row("direction:N", title=None, sort=DIRECTIONS, header=alt.Header(labelFontSize=13, labelAngle=0,
                                                                                         labelAlign="left")),
@@ -60,7 +61,7 @@ def exchange_chart(exchanges: pd.DataFrame, title: str = "What Russia and North 
         )
         .transform_calculate(status_rank=f"indexof({STATUS_ORDER!r}, datum.status)")
         .resolve_scale(y="independent")
-        .properties(width=360)
+        .properties(width=350)
     )
     by_direction = exchanges.groupby("direction").size()
     by_status = exchanges["status"].value_counts()
