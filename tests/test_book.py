@@ -15,6 +15,7 @@ PAGES = {
     "book/_generated/exercises/01-the-deployment.html": "Question 1",
     "book/glossary.html": "Article 4",
     "book/_generated/sources-and-data.html": "Every source",
+    "book/_generated/codebook.html": "Rules between tables",
     "book/bibliography.html": "Glantz",
 }
 

@@ -84,7 +84,7 @@ def test_trade_chart_uses_log_scale_and_describes_both_partners():
 
 def test_statements_timeline_has_a_brush_and_a_description():
     statements = pd.DataFrame({"date": pd.to_datetime(["2024-08-01", "2024-10-24"]),
-                               "stance": ["welcomes", "deflects"], "paraphrase": ["x", "y"], "speaker": ["s", "t"]})
+                               "speech_act": ["welcomes", "declines to confirm"], "paraphrase": ["x", "y"], "speaker": ["s", "t"]})
     spec = china.statements_timeline(statements, text="paraphrase", speaker="speaker").to_dict()
     assert len(spec["vconcat"]) == 2
     assert [p["select"]["type"] for p in spec["params"] if p["name"] == "period"] == ["interval"]

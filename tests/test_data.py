@@ -175,3 +175,86 @@ def test_descriptor_declares_keys_and_sources_for_every_table():
         assert schema.get("primaryKey"), resource["name"]
         if resource["name"] != "sources":
             assert any(fk["reference"]["resource"] == "sources" for fk in schema["foreignKeys"]), resource["name"]
+
+
+# --- sources: hosts and kinds -------------------------------------------------------------------------------------
+
+#: A host label that marks a development, demonstration or staging copy of a site (dev-v4., news-demo., staging.).
+UNSTABLE_HOST = re.compile(r"(^|[.-])(dev|demo|staging|stage|test)(\d*|-v\d+)([.-]|$)")
+
+
+def unstable_hosts(folder):
+    """Sources whose address is on a development, demo or staging host: such copies change or vanish."""
+    sources = data.load("sources", folder)
+    hosts = sources["url"].str.extract(r"https?://([^/:]+)", expand=False).str.lower()
+    return sorted(sources.loc[hosts.map(lambda host: any(UNSTABLE_HOST.search(label) for label in host.split("."))), "id"])
+
+
+def test_no_source_is_on_a_development_demo_or_staging_host():
+    assert unstable_hosts(DATA) == [], "cite the production page or a wire copy, and say why in the source's note"
+
+
+@pytest.mark.parametrize("url", ["https://dev-v4.freemalaysiatoday.com/x", "https://news-demo.cts.com.tw/cna/y",
+                                 "http://staging.example.org/z"])
+def test_an_unstable_host_is_refused(data_copy, url):
+    rewrite_cell(data_copy, "sources", 2, "url", url)
+    assert len(unstable_hosts(data_copy)) == 1
+
+
+def test_a_production_host_with_dev_in_its_name_is_allowed(data_copy):
+    rewrite_cell(data_copy, "sources", 2, "url", "https://www.devdiscourse.com/article/x")
+    assert unstable_hosts(data_copy) == []
+
+
+# --- version and change log ---------------------------------------------------------------------------------------
+
+CHANGELOG_ENTRY = re.compile(r"^## (\d+\.\d+\.\d+) \((\d{4}-\d{2}-\d{2})\)\n+Digest: `sha256:([0-9a-f]{64})`", re.M)
+
+
+def changelog_problems(folder):
+    """Ways the change log fails to record the package as it is: version, date order, digest."""
+    entries = CHANGELOG_ENTRY.findall((folder / "CHANGELOG.md").read_text(encoding="utf-8"))
+    if not entries:
+        return ["CHANGELOG.md has no entry of the form '## X.Y.Z (YYYY-MM-DD)' followed by a 'Digest:' line"]
+    version, _, recorded = entries[0]
+    problems = []
+    if version != data.describe(folder)["version"]:
+        problems.append(f"the newest entry is {version} but datapackage.json says {data.describe(folder)['version']}")
+    if recorded != data.digest(folder):
+        problems.append(f"the data changed since version {version} was recorded: bump the version in datapackage.json "
+                        f"and add a dated entry with Digest: `sha256:{data.digest(folder)}`")
+    numbers = [tuple(int(part) for part in v.split(".")) for v, _, _ in entries]
+    if numbers != sorted(set(numbers), reverse=True):
+        problems.append("versions must be listed newest first, each once")
+    if [d for _, d, _ in entries] != sorted((d for _, d, _ in entries), reverse=True):
+        problems.append("entries must be listed newest first by date")
+    if len({digest for _, _, digest in entries}) != len(entries):
+        problems.append("two versions record the same digest: a new version needs a data change, and the reverse")
+    return problems
+
+
+def test_changelog_records_the_current_version_and_digest():
+    assert changelog_problems(DATA) == []
+
+
+def test_a_data_change_without_a_new_version_is_refused(data_copy):
+    rewrite_cell(data_copy, "events", 2, "description", "A silently edited row.")
+    assert any("bump the version" in problem for problem in changelog_problems(data_copy))
+
+
+def test_a_version_bump_without_a_changelog_entry_is_refused(data_copy):
+    descriptor = json.loads((data_copy / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["version"] = "99.0.0"
+    (data_copy / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+    assert any("datapackage.json says 99.0.0" in problem for problem in changelog_problems(data_copy))
+
+
+def test_freshness_is_the_newest_evidence_date_and_the_version(data_copy):
+    newest, version = data.freshness()
+    assert version == data.describe()["version"]
+    assert newest == max(frame[column].max() for name, frame in data.load_all().items()
+                         if name != "sources" and name not in data.TIMELESS
+                         for column in frame.select_dtypes("datetime").columns)
+    rewrite_cell(data_copy, "events", 2, "date", "2026-06-30")
+    assert data.freshness(data_copy)[0] == pd.Timestamp("2026-06-30")
+    assert "30 June 2026" in data.freshness_line(data_copy)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from coursepack.book import guide, sourcespage, syllabus
+from coursepack.book import codebook, guide, sourcespage, syllabus
 from coursepack.files import write_if_changed
 from coursepack.grading import learner
 
@@ -27,11 +27,11 @@ GENERATED = ROOT / "book" / "_generated"
 
 
 def data_zip() -> bytes:
-    """The data package (CSV files and datapackage.json) as a zip whose bytes change only with the data."""
+    """The data package (tables, datapackage.json, codebook, change log) as a zip whose bytes change only with the data."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted((ROOT / "data").iterdir()):
-            if path.suffix in {".csv", ".json"}:
+            if path.suffix in {".csv", ".json", ".yml", ".md"}:
                 info = zipfile.ZipInfo(f"data/{path.name}", date_time=(2024, 10, 29, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, path.read_bytes())
@@ -76,9 +76,10 @@ def edition_files(edition: str, out: Path) -> tuple[Path, Path]:
 
 
 def prepare(edition: str) -> None:
-    """Generate the pages the book builds from: exercises for the edition and the sources page."""
+    """Generate the pages the book builds from: exercises for the edition, the sources page and the codebook."""
     learner.book_exercises(edition, GENERATED / "exercises")
     write_if_changed(GENERATED / "sources-and-data.md", sourcespage.render())
+    write_if_changed(GENERATED / "codebook.md", codebook.render())
     write_if_changed(GENERATED / "objectives.md", syllabus.render())
     write_if_changed(GENERATED / "rubrics.md", guide.render())
     write_if_changed(GENERATED / "coursepack-data.zip", data_zip())

@@ -51,15 +51,16 @@ def render() -> str:
     lines += [
         "## Every source",
         "",
-        f"{len(sources)} sources, oldest first. Kinds: official (a government or international body), wire "
-        "(a news agency), news, analysis, state media.",
+        f"{len(sources)} sources, oldest first. The kinds (official, wire, news, analysis, state media, reference) "
+        "are defined in the {ref}`codebook <codebook>`; the notes say where a date is uncertain or why a copy is used.",
         "",
-        "| Date | Publisher | Title | Kind | Id |",
-        "|---|---|---|---|---|",
+        "| Date | Publisher | Title | Kind | Id | Notes |",
+        "|---|---|---|---|---|---|",
     ]
     for row in sources.itertuples():
         # Raw HTML, not a Markdown link: MyST escapes "&" in link targets twice inside tables.
         title = f'<a href="{html.escape(row.url)}">{_cell(html.escape(row.title))}</a>'
-        lines.append(f"| {row.date:%Y-%m-%d} | {_cell(row.publisher)} | {title} | {row.kind} | `{row.id}` |")
+        notes = " ".join(note for note in (row.date_note, row.note) if isinstance(note, str))
+        lines.append(f"| {row.date:%Y-%m-%d} | {_cell(row.publisher)} | {title} | {row.kind} | `{row.id}` | {_cell(notes)} |")
     lines.append("")
     return "\n".join(lines)

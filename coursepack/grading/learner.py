@@ -38,7 +38,7 @@ LEARNER = BUILD / "learner"
 AUTOGRADER = BUILD / "autograder"
 
 #: Parts of the ``coursepack`` package that are tooling for authors and instructors, not needed by learners.
-TOOLING = {"grading", "files.py", "book/build.py", "book/sourcespage.py", "book/guide.py", "book/syllabus.py"}
+TOOLING = {"grading", "files.py", "book/build.py", "book/codebook.py", "book/sourcespage.py", "book/guide.py", "book/syllabus.py"}
 #: Fixed timestamp for zip entries, so an unchanged hand-out gives a byte-identical zip.
 ZIP_DATE = (2024, 10, 24, 0, 0, 0)
 NO_EXECUTION = {"execution_mode": "off"}

@@ -121,22 +121,22 @@ def trade_chart(trade: pd.DataFrame, year: str = "year", partner: str = "partner
                          subtitle="Chinese customs figures as reported. Log axis: 1, 10 and 100 are equally spaced, so equal gaps mean equal ratios.")
 
 
-def statements_timeline(statements: pd.DataFrame, date: str = "date", stance: str = "stance",
+def statements_timeline(statements: pd.DataFrame, date: str = "date", act: str = "speech_act",
                         text: str = "summary", speaker: str | None = None,
                         focus: tuple[str, str] = ("2024-10-15", "2024-11-10"),
-                        title: str = "China's official statements on Russia-North Korea ties, by stance"):
-    """Chinese official statements on a time axis, one row per stance tag, with an overview strip.
+                        title: str = "China's official statements on Russia-North Korea ties, by speech act"):
+    """Chinese official statements on a time axis, one row per speech-act tag, with an overview strip.
 
     The statements bunch together in late October 2024, so the top chart zooms in on ``focus``; drag
     across the strip below it to choose another stretch of time (this works in the static book).
     Hovering over a point shows the date, who spoke and what was said (in our words).
     """
     tooltip = [alt.Tooltip(f"{date}:T", title="Date", format="%d %B %Y"),
-               alt.Tooltip(f"{stance}:N", title="Stance tag")]
+               alt.Tooltip(f"{act}:N", title="Speech act")]
     if speaker:
         tooltip.append(alt.Tooltip(f"{speaker}:N", title="Speaker"))
     tooltip.append(alt.Tooltip(f"{text}:N", title="What was said"))
-    order = list(dict.fromkeys(statements.sort_values(date)[stance]))
+    order = list(dict.fromkeys(statements.sort_values(date)[act]))
     first, last = pd.Timestamp(focus[0]), pd.Timestamp(focus[1])
     brush = alt.selection_interval(
         name="period", encodings=["x"],
@@ -144,9 +144,9 @@ def statements_timeline(statements: pd.DataFrame, date: str = "date", stance: st
                      alt.DateTime(year=last.year, month=last.month, date=last.day)]},
     )
     encode = {
-        "y": alt.Y(f"{stance}:N", title=None, sort=order),
-        "color": alt.Color(f"{stance}:N", title="Stance tag", sort=order, legend=None),
-        "shape": alt.Shape(f"{stance}:N", title="Stance tag", sort=order, legend=None),
+        "y": alt.Y(f"{act}:N", title=None, sort=order),
+        "color": alt.Color(f"{act}:N", title="Speech act", sort=order, legend=None),
+        "shape": alt.Shape(f"{act}:N", title="Speech act", sort=order, legend=None),
     }
     detail = (
         alt.Chart(statements)
@@ -154,7 +154,7 @@ def statements_timeline(statements: pd.DataFrame, date: str = "date", stance: st
         .encode(x=alt.X(f"{date}:T", title=None, scale=alt.Scale(domain={"param": "period"}),
                         axis=alt.Axis(format="%d %b %Y", labelAngle=-30)),
                 tooltip=tooltip, **encode)
-        .properties(width=585, height=alt.Step(44))
+        .properties(width=545, height=alt.Step(44))
     )
     overview = (
         alt.Chart(statements)
@@ -163,12 +163,12 @@ def statements_timeline(statements: pd.DataFrame, date: str = "date", stance: st
                         scale=alt.Scale(padding=12), axis=alt.Axis(format="%b %Y", labelAngle=0)),
                 **encode)
         .add_params(brush)
-        .properties(width=585, height=alt.Step(14))
+        .properties(width=545, height=alt.Step(14))
     )
     chart = alt.vconcat(detail, overview, spacing=12)
     description = (
         f"Timeline of {len(statements)} Chinese official statements from {statements[date].min():%d %B %Y} to "
-        f"{statements[date].max():%d %B %Y}, one row per stance tag ({', '.join(order)}). The top chart shows "
+        f"{statements[date].max():%d %B %Y}, one row per speech-act tag ({', '.join(order)}). The top chart shows "
         f"{first:%d %B} to {last:%d %B %Y}; a strip below shows the whole period and can be dragged to change it."
     )
     return charts.finish(chart, title, description)

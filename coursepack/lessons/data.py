@@ -7,6 +7,7 @@ the row and the column of the first problems found. A table is never returned ha
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -17,8 +18,11 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 PACKAGE_FILE = "datapackage.json"
 MAX_ERRORS_SHOWN = 5
 
-#: Reference tables that hold no claims (coordinates of places): :func:`as_of` keeps them whole.
-TIMELESS = {"places"}
+#: Reference tables that hold no claims (coordinates of places, legal texts): :func:`as_of` keeps them whole.
+TIMELESS = {"places", "legal_instruments"}
+
+#: Files of the package whose bytes make up its :func:`digest` (``CHANGELOG.md``, which records the digest, is not one).
+DIGESTED = ("*.csv", PACKAGE_FILE, "codebook.yml")
 
 #: The column that says when each row became public, for :func:`as_of`.
 #: Tables not listed here are filtered by the publication date of their source.
@@ -29,6 +33,7 @@ REPORTED_ON = {
     "nk_casualties": "date_reported",
     "statements": "date",
     "exchanges": "date_reported",
+    "polls": "date_reported",
 }
 
 
@@ -122,6 +127,47 @@ def as_of(date: str | pd.Timestamp, data_dir: Path | str = DATA_DIR) -> dict[str
                     kept[field] = kept[field].where(~later)
         result[name] = kept
     return result
+
+
+def freshness(data_dir: Path | str = DATA_DIR) -> tuple[pd.Timestamp, str]:
+    """The newest date in any evidence row, and the version of the data package.
+
+    Why computed: a chapter's "data as of" line must move when a row is added, without anyone retyping it. Sources
+    and reference tables are left out: their dates are publication or consultation dates, not developments.
+
+    Examples
+    --------
+    >>> newest, version = freshness()
+    >>> newest >= pd.Timestamp("2024-10-29") and version.count(".") == 2
+    True
+    """
+    newest = pd.Timestamp.min
+    for name, frame in load_all(data_dir).items():
+        if name == "sources" or name in TIMELESS:
+            continue
+        for column in frame.select_dtypes("datetime").columns:
+            newest = max(newest, frame[column].max())
+    return newest, describe(data_dir)["version"]
+
+
+def freshness_line(data_dir: Path | str = DATA_DIR) -> str:
+    """One sentence for the top of a chapter: how recent the data are, and which version of them."""
+    newest, version = freshness(data_dir)
+    return (f"Data as of {newest.day} {newest:%B %Y} (data package version {version}; changes are listed in "
+            "`data/CHANGELOG.md`). Anything dated after 29 October 2024 is later than the analysis.")
+
+
+def digest(data_dir: Path | str = DATA_DIR) -> str:
+    """SHA-256 of the package's tables, descriptor and codebook, with line endings normalised.
+
+    Why: ``data/CHANGELOG.md`` records this digest with each version, and a test compares it with the files, so a
+    data change cannot go out without a new version and a dated entry saying what changed.
+    """
+    hasher = hashlib.sha256()
+    folder = Path(data_dir)
+    for path in sorted({p for pattern in DIGESTED for p in folder.glob(pattern)}):
+        hasher.update(path.name.encode() + b"\0" + path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+    return hasher.hexdigest()
 
 
 # --- internals -----------------------------------------------------------------------------------

@@ -235,6 +235,9 @@ def signposts_chart(signposts: pd.DataFrame, title: str = "Signposts for three p
     """
     dated = signposts.dropna(subset=["date_appeared"]).copy()
     scenarios = ["All", *sorted(signposts["scenario"].unique())]
+    # the axis runs to the first of the month after the latest signpost (at least to October 2025), so no point
+    # falls outside the plot
+    end = max(pd.Timestamp("2025-10-01"), (dated["date_appeared"].max() + pd.offsets.MonthBegin(1)).normalize())
     pick = alt.param(name="scenario_pick", value="All",
                      bind=alt.binding_select(options=scenarios, name="Scenario: "))
     status = alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))
@@ -243,7 +246,7 @@ def signposts_chart(signposts: pd.DataFrame, title: str = "Signposts for three p
         .mark_point(filled=True, size=170, opacity=0.9)
         .encode(
             x=alt.X("date_appeared:T", title="Date first reported", axis=alt.Axis(format="%b %Y", labelAngle=-30),
-                    scale=alt.Scale(domain=["2024-10-01", "2025-10-01"])),
+                    scale=alt.Scale(domain=["2024-10-01", f"{end:%Y-%m-%d}"])),
             y=alt.Y("scenario:N", title=None),
             color=alt.Color("status:N", title="What happened", scale=status),
             shape=alt.Shape("status:N", title="What happened", scale=alt.Scale(domain=list(STATUS_COLOURS))),
@@ -259,7 +262,7 @@ def signposts_chart(signposts: pd.DataFrame, title: str = "Signposts for three p
         strokeDash=[4, 4], color="#555555").encode(x="date:T")
     note = alt.Chart(pd.DataFrame({"date": [charts.ANALYSIS_DATE], "text": ["analysis, 29 Oct 2024"]})).mark_text(
         align="left", dx=4, dy=-6, fontSize=11, color="#555555").encode(x="date:T", y=alt.value(0), text="text:N")
-    chart = alt.layer(analysis, note, points).properties(width=535, height=alt.Step(60))
+    chart = alt.layer(analysis, note, points).properties(width=525, height=alt.Step(60))
     counts = signposts.groupby(["scenario", "status"]).size()
     description = (
         f"Timeline of {len(dated)} dated signposts for {signposts['scenario'].nunique()} scenarios after the analysis "

@@ -26,15 +26,19 @@ CRITERIA = {
 INVERTED = ("escalation_risk",)
 TOP_SCORE = 5
 
-STATUS_ORDER = ["confirmed", "claimed", "denied"]
+#: Exchange statuses from the strongest evidence to the weakest (the order of the enum in datapackage.json).
+STATUS_ORDER = ["acknowledged", "documented", "claimed", "pledged", "dismissed", "denied"]
+#: One colour per status, from the colour-blind-safe palette; the tooltip and the description name the status too.
+STATUS_COLOURS = [charts.PALETTE[2], charts.PALETTE[0], charts.PALETTE[4], charts.PALETTE[5], charts.PALETTE[3],
+                  charts.PALETTE[1]]
 DIRECTIONS = ["North Korea to Russia", "Russia to North Korea"]
 
 
 def exchange_chart(exchanges: pd.DataFrame, title: str = "What Russia and North Korea are reported to give each other"):
     """Count of reported items by category, one panel per direction, coloured by status.
 
-    Why colour by status: a confirmed transfer, a claim by a third government and a denial are
-    different kinds of evidence, and the chart must never add them up into one bar of "facts".
+    Why colour by status: an acknowledged or documented transfer, a claim by a third government and a
+    dismissal are different kinds of evidence, and the chart must never add them up into one bar of "facts".
     """
     counts = (
         exchanges.groupby(["direction", "category", "status"], as_index=False)
@@ -47,8 +51,8 @@ def exchange_chart(exchanges: pd.DataFrame, title: str = "What Russia and North 
         .encode(
             x=alt.X("sum(rows):Q", title="Reports in the table", axis=alt.Axis(tickMinStep=1, format="d")),
             y=alt.Y("category:N", title=None, sort="-x"),
-            color=alt.Color("status:N", title="Status", scale=alt.Scale(domain=STATUS_ORDER,
-                            range=[charts.PALETTE[2], charts.PALETTE[4], charts.PALETTE[1]])),
+            color=alt.Color("status:N", title="Status", scale=alt.Scale(domain=STATUS_ORDER, range=STATUS_COLOURS),
+                            legend=alt.Legend(columns=3)),  # six statuses in one row would overflow the column
             order=alt.Order("status_rank:Q"),
             row=alt.Row("direction:N", title=None, sort=DIRECTIONS, header=alt.Header(labelFontSize=13, labelAngle=0,
                                                                                         labelAlign="left")),
@@ -57,7 +61,7 @@ def exchange_chart(exchanges: pd.DataFrame, title: str = "What Russia and North 
         )
         .transform_calculate(status_rank=f"indexof({STATUS_ORDER!r}, datum.status)")
         .resolve_scale(y="independent")
-        .properties(width=360)
+        .properties(width=350)
     )
     by_direction = exchanges.groupby("direction").size()
     by_status = exchanges["status"].value_counts()
