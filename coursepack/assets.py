@@ -3,9 +3,9 @@
 The book must load no file from a CDN (DESIGN.md, "Interactivity that works everywhere"). This module is
 a Sphinx extension (``sphinx: extra_extensions: [coursepack.assets]`` in ``_config.yml``) that:
 
-* writes the chart bundle (Vega from the npm lock file, installed by ``npm ci``, plus ``coursepackDraw``)
-  and ``book_static/`` into ``_static/coursepack/``. Nothing generated is committed, and the folder is not
-  in ``html_static_path``, so Jupyter Book does not add its scripts to every page;
+* writes the chart bundle (Vega, kept with its licence in ``vendor/vega/``, plus ``coursepackDraw``), Vega's
+  licences and ``book_static/`` into ``_static/coursepack/``. Nothing generated is committed, and the folder is
+  not in ``html_static_path``, so Jupyter Book does not add its scripts to every page;
 * adds the chart bundle only to pages that contain a chart; myst-nb adds ``book_static/widgets.js``
   (``nb_ipywidgets_js``) only to pages with saved widget state, which it draws as plain HTML controls;
 * lightens and cleans the stock theme: ``templates/layout.html`` drops the 1.5 MB Font Awesome script
@@ -27,11 +27,12 @@ from coursepack.renderers import BOOK_ENV, CHART_CLASS
 
 LOGGER = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
-NODE_MODULES = ROOT / "node_modules"
 HERE = Path(__file__).resolve().parent
 STATIC = "coursepack"  # folder under the book's _static/
 CHART_BUNDLE = f"{STATIC}/vega.js"
-VEGA = "vega/build/vega.min.js"  # npm, pinned to the Vega that vl-convert compiles for (tests/test_renderers.py)
+# Vega as published on npm, kept in the repository (vendor/README.md) so that building the book needs no
+# Node.js; the version vl-convert compiles for (tests/test_renderers.py).
+VEGA = ROOT / "vendor" / "vega"
 
 # Assets added to every page and what a page body must contain to need them.
 ONLY_WHERE = {
@@ -48,14 +49,15 @@ window.coursepackDraw = function (el, spec) {
 """
 
 def prepare(static_dir: Path) -> None:
-    """Write the chart bundle (Vega and ``coursepackDraw``) and ``book_static/`` into ``static_dir/coursepack``."""
-    vega = NODE_MODULES / VEGA
-    if not vega.is_file():
-        raise FileNotFoundError(f"{VEGA} not found in {NODE_MODULES}: run `npm ci` at the repository root")
+    """Write the chart bundle (Vega and ``coursepackDraw``), Vega's licences and ``book_static/`` into
+    ``static_dir/coursepack``."""
     folder = Path(static_dir) / STATIC
     shutil.rmtree(folder, ignore_errors=True)  # nothing left over from an older build is served
     folder.mkdir(parents=True)
-    (folder / "vega.js").write_text(vega.read_text(encoding="utf-8") + DRAW_JS, encoding="utf-8")
+    (folder / "vega.js").write_text((VEGA / "vega.min.js").read_text(encoding="utf-8") + DRAW_JS, encoding="utf-8")
+    # Vega's licences travel with the bundle; no page loads them.
+    shutil.copyfile(VEGA / "LICENSE", folder / "vega-LICENSE.txt")
+    shutil.copyfile(VEGA / "THIRD-PARTY-NOTICES.txt", folder / "vega-THIRD-PARTY-NOTICES.txt")
     for path in (HERE / "book_static").iterdir():
         shutil.copyfile(path, folder / path.name)
 

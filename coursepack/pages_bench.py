@@ -15,6 +15,7 @@ import contextlib
 import functools
 import gzip
 import http.server
+import os
 import sys
 import tempfile
 import threading
@@ -23,7 +24,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium (apt-get install chromium); COURSEPACK_CHROMIUM names another Chromium binary.
+CHROMIUM = Path(os.environ.get("COURSEPACK_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 KINDS = {"document": "HTML", "script": "JS", "stylesheet": "CSS", "font": "fonts"}
@@ -106,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.book / "index.html").is_file():
         print(f"no built book at {args.book}: run `make book` first", file=sys.stderr)
+        return 2
+    if not CHROMIUM.exists():
+        print(f"the page bench needs Chromium at {CHROMIUM}: apt-get install chromium "
+              "(or set COURSEPACK_CHROMIUM to a Chromium binary)", file=sys.stderr)
         return 2
     from playwright.sync_api import sync_playwright
 

@@ -33,6 +33,9 @@ EXERCISE = "01-the-deployment.ipynb"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+if not CHROMIUM.exists():
+    pytest.skip(f"JupyterLab browser tests need Chromium at {CHROMIUM}: apt-get install chromium "
+                "(or set COURSEPACK_CHROMIUM to a Chromium binary)", allow_module_level=True)
 
 # Exercise 1, question 1: keep the rows of `troops` given by South Korea.
 Q1_WRONG = "south_korean_estimates = troops\nsouth_korean_estimates"
@@ -44,8 +47,6 @@ Q1_PASSED = "q1 passed"
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """JupyterLab serving a temporary folder: notebooks/ (chapter 1) and learner/ (the hand-out)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"JupyterLab browser test needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
     root = tmp_path_factory.mktemp("lab-root")
     (root / "notebooks").mkdir()
     shutil.copy(CHAPTER, root / "notebooks")

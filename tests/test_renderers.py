@@ -9,9 +9,18 @@ from tests.conftest import ROOT
 
 
 def test_pages_load_the_vega_that_vl_convert_compiles_for():
-    """package.json pins the Vega whose specs vl-convert writes; a mismatch could draw charts wrongly."""
-    pinned = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))["dependencies"]["vega"]
-    assert pinned == vl_convert.get_vega_version(), "update package.json's vega (then `npm install`) with vl-convert"
+    """The vendored Vega is the one package.json pins and vl-convert writes specs for; a mismatch could draw
+    charts wrongly."""
+    pinned = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    assert pinned["vega"] == vl_convert.get_vega_version(), "update package.json's vega with vl-convert (vendor/README.md)"
+    bundle = (ROOT / "vendor" / "vega" / "vega.min.js").read_text(encoding="utf-8")
+    assert f'version="{pinned["vega"]}"' in bundle, "vendor/vega/vega.min.js is not the pinned Vega: run `make vendor`"
+    axe = (ROOT / "vendor" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
+    assert axe.startswith(f'/*! axe v{pinned["axe-core"]}\n'), "vendor/axe-core is not the pinned axe-core: run `make vendor`"
+    table = (ROOT / "vendor" / "README.md").read_text(encoding="utf-8")
+    for name in ("vega", "axe-core"):
+        assert f"| `{name}/` |" in table and f"| {pinned[name]} |" in table, f"vendor/README.md's table lacks {name} {pinned[name]}"
+        assert (ROOT / "vendor" / name / "LICENSE").is_file(), f"vendor/{name} has no LICENSE"
 
 
 def test_book_chart_is_compiled_vega_with_brushes_hidden():
