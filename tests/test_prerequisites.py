@@ -37,7 +37,9 @@ def test_book_builds_without_node(tmp_path):
     """`make book` in a copy of the repository with no node or npm on PATH (the installed .venv is reused,
     and so are the executed notebooks, when a build has cached them)."""
     copy = tmp_path / "coursepack"
-    shutil.copytree(ROOT, copy, ignore=NOT_COPIED, symlinks=True)  # keeps file times: .venv stays up to date
+    shutil.copytree(ROOT, copy, ignore=NOT_COPIED, symlinks=True)
+    installed = tmp_path / "installed"  # stands for .venv's stamp: make must not reinstall into ROOT's .venv
+    installed.touch()
     cache = ROOT / "_build" / ".jupyter_cache"
     if cache.is_dir():
         shutil.copytree(cache, copy / "_build" / ".jupyter_cache")
@@ -45,7 +47,7 @@ def test_book_builds_without_node(tmp_path):
     env = {**os.environ, "PATH": path_without(NODE_TOOLS, tmp_path / "bin"),
            "PYTHONPATH": str(copy)}  # the copy's coursepack, not the one .venv installed from ROOT
     assert shutil.which("npm", path=env["PATH"]) is None and shutil.which("node", path=env["PATH"]) is None
-    result = subprocess.run(["make", "book", f"VENV={ROOT / '.venv'}"], cwd=copy, env=env,
+    result = subprocess.run(["make", "book", f"VENV={ROOT / '.venv'}", f"STAMP={installed}"], cwd=copy, env=env,
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"make book failed without node:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
     bundle = (copy / "_build" / "html" / "_static" / "coursepack" / "vega.js").read_text(encoding="utf-8")

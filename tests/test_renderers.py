@@ -42,3 +42,22 @@ def test_book_chart_is_compiled_vega_with_brushes_hidden():
     assert any(mark.get("aria") is not False for name, mark in marks.items() if not name.endswith(("_brush", "_brush_bg")))
     html = renderers.book_renderer(chart.to_dict())["text/html"]
     assert "coursepackDraw" in html and '"$schema": "https://vega.github.io/schema/vega/' in html
+
+
+def test_charts_take_the_width_they_are_drawn_in_up_to_the_widest_column():
+    """A finished chart is as wide as its element (capped), fitted with its labels, and re-laid out on resizing."""
+    from coursepack import charts
+
+    data = alt.Data(values=[{"x": 1, "y": 2, "kind": "a"}])
+    title = "A title too long for the narrowest phone's column, so wrapped there"
+    chart = charts.finish(alt.Chart(data).mark_point().encode(x="x:Q", y="y:Q", color="kind:N"), title, "Points.")
+    spec = renderers.vega_spec(chart.to_dict())
+    signals = {signal["name"]: signal for signal in spec["signals"]}
+    assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}
+    for name in ("width", "chart_width"):
+        assert renderers.CONTAINER_WIDTH in (signals[name].get("init"), signals[name].get("update"))
+        assert any(handler["events"] == "window:resize" for handler in signals[name]["on"]), f"{name} ignores resizing"
+    assert f"min(containerSize()[0], {renderers.WIDEST})" in renderers.CONTAINER_WIDTH
+    wrapped = charts.fitted_title(title)
+    assert isinstance(wrapped, alt.ExprRef) and "chart_width <" in wrapped.expr
+    assert charts.fitted_title("Short") == "Short"
