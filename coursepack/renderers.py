@@ -90,7 +90,8 @@ def book_renderer(spec: dict, **metadata) -> dict:
 
     Compiling here means the page needs Vega only (0.5 MB), not Vega-Lite and vega-embed as well.
     """
-    html = CHART_HTML.format(cls=CHART_CLASS, controls=bound_controls(spec), spec=json.dumps(vega_spec(spec)))
+    compact = json.dumps(vega_spec(spec), separators=(",", ":"))  # the page carries every chart's spec
+    html = CHART_HTML.format(cls=CHART_CLASS, controls=bound_controls(spec), spec=compact)
     return {"text/html": html}
 
 

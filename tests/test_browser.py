@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from coursepack.pages_bench import CHAPTER_LIMIT, CHROMIUM, book_pages, launch, serve, served_file
 
@@ -149,7 +150,7 @@ def assert_fits_the_screen(page, path: str) -> None:
     for charts to redraw after the window was resized)."""
     try:
         page.wait_for_function(f"({FIT_PROBLEMS_JS})().length === 0", timeout=5_000, polling=250)
-    except Exception:  # the assertion below says what does not fit
+    except PlaywrightTimeout:  # the assertion below says what does not fit
         pass
     problems = page.evaluate(FIT_PROBLEMS_JS)
     assert not problems, f"{path} at {page.viewport_size['width']} px wide: " + "; ".join(problems)
@@ -224,15 +225,18 @@ def test_chart_controls_and_details_work_by_touch(visit, phone):
     slider, menu = chart.locator(".vega-bind input[type=range]").first, chart.locator(".vega-bind select").first
     slider.scroll_into_view_if_needed()
     drawing = chart.locator("svg.marks")
-    before, value = drawing.inner_html(), slider.input_value()
-    slider.tap(position={"x": 2, "y": slider.bounding_box()["height"] / 2})  # the start of the slider
+
+    def redraws(touch) -> None:
+        before = drawing.inner_html()
+        touch()
+        page.wait_for_function("([svg, before]) => svg.innerHTML !== before", arg=[drawing.element_handle(), before])
+
+    value, middle = slider.input_value(), slider.bounding_box()["height"] / 2
+    redraws(lambda: slider.tap(position={"x": 2, "y": middle}))  # the start of the slider
     assert slider.input_value() == slider.get_attribute("min") != value, "a tap did not move the slider"
-    page.wait_for_function("([svg, before]) => svg.innerHTML !== before", arg=[drawing.element_handle(), before])
-    slider.tap(position={"x": slider.bounding_box()["width"] - 2, "y": slider.bounding_box()["height"] / 2})
-    before = drawing.inner_html()
-    menu.tap()
-    menu.select_option(index=1)
-    page.wait_for_function("([svg, before]) => svg.innerHTML !== before", arg=[drawing.element_handle(), before])
+    redraws(lambda: slider.tap(position={"x": slider.bounding_box()["width"] - 2, "y": middle}))  # its end
+    assert slider.input_value() == slider.get_attribute("max")
+    redraws(lambda: (menu.tap(), menu.select_option(index=1)))
 
 
 def test_moving_a_slider_changes_the_chart(visit):

@@ -41,7 +41,7 @@ def test_book_chart_is_compiled_vega_with_brushes_hidden():
     assert len(brushes) == 2 and all(mark["aria"] is False for mark in brushes)
     assert any(mark.get("aria") is not False for name, mark in marks.items() if not name.endswith(("_brush", "_brush_bg")))
     html = renderers.book_renderer(chart.to_dict())["text/html"]
-    assert "coursepackDraw" in html and '"$schema": "https://vega.github.io/schema/vega/' in html
+    assert "coursepackDraw" in html and '"$schema":"https://vega.github.io/schema/vega/' in html  # compact JSON
 
 
 def test_charts_take_the_width_they_are_drawn_in_up_to_the_widest_column():
