@@ -7,21 +7,23 @@ EDITION ?= learner
 BOOK_OUT := $(if $(filter instructor,$(EDITION)),_build/instructor,_build)
 STAMP := $(VENV)/.installed
 
-.PHONY: book lab test learner grade bench bench-grade bench-pages clean
+.PHONY: book lab test learner grade bench bench-grade bench-pages vendor clean
 
+# Everything else comes from requirements.txt into .venv. Before installing, each prerequisite is checked,
+# with one line naming what is missing and how to get it: Python 3.11 or newer with its venv module.
 $(STAMP): requirements.txt
-	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or newer, or name it with make PYTHON=/path/to/python3" >&2; exit 1; }
+	@version=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "$(PYTHON) is Python $$version; the course pack needs 3.11 or newer: install it and run make PYTHON=python3.11 (or newer)" >&2; exit 1; }; \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { echo "$(PYTHON) cannot create a virtual environment (no venv/ensurepip module): on Debian or Ubuntu, apt-get install python$$version-venv" >&2; exit 1; }
+	test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Course pack (Python 3)"
 	touch $(STAMP)
 
-# Offline chart, widget and maths assets come from the npm registry, pinned by package-lock.json.
-node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund
-
 ## book: build the HTML book (EDITION=learner by default, or EDITION=instructor) into _build/html or _build/instructor/html
-book: $(STAMP) node_modules/.package-lock.json
+book: $(STAMP)
 	$(BIN)/python -m coursepack.book.build --edition $(EDITION) --out $(BOOK_OUT)
 
 ## lab: open JupyterLab at the repository root with the course kernel
@@ -42,7 +44,7 @@ grade: $(STAMP)
 	$(BIN)/python -m coursepack.grading $(SUBMISSIONS)
 
 ## bench: cold build, cached rebuild, per-notebook execution and data loading times
-bench: $(STAMP) node_modules/.package-lock.json
+bench: $(STAMP)
 	$(BIN)/python -m benchmarks.book
 
 ## bench-grade: this grader against serial `otter run` on the same synthetic submissions
@@ -52,6 +54,12 @@ bench-grade: $(STAMP)
 ## bench-pages: bytes of HTML, JS, CSS and fonts each page of the built book loads
 bench-pages: book
 	$(BIN)/python -m benchmarks.pages
+
+## vendor: refresh vendor/ (Vega, axe-core) from the npm packages pinned in package-lock.json; the only target that needs npm
+vendor:
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: make vendor refreshes vendor/ from the npm registry; install Node.js and npm (nothing else needs them)" >&2; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	$(PYTHON) vendor/refresh.py
 
 clean:
 	rm -rf _build .pytest_cache

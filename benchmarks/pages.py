@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.browser import CHAPTER_LIMIT, book_pages, launch, serve, served_file
+from tests.browser import CHAPTER_LIMIT, CHROMIUM, book_pages, launch, serve, served_file
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = {"document": "HTML", "script": "JS", "stylesheet": "CSS", "font": "fonts"}
@@ -60,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.book / "index.html").is_file():
         print(f"no built book at {args.book}: run `make book` first", file=sys.stderr)
+        return 2
+    if not CHROMIUM.exists():
+        print(f"the page bench needs Chromium at {CHROMIUM}: apt-get install chromium "
+              "(or set COURSEPACK_CHROMIUM to a Chromium binary)", file=sys.stderr)
         return 2
     from playwright.sync_api import sync_playwright
 

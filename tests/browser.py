@@ -4,12 +4,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium (apt-get install chromium); COURSEPACK_CHROMIUM names another Chromium binary.
+CHROMIUM = Path(os.environ.get("COURSEPACK_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 CHAPTER_LIMIT = 2_000_000  #: bytes any page of the book may load in all, uncompressed

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from coursepack.renderers import WIDEST
 from tests.jupyterlab_session import (
     CHROMIUM, code_cell, jupyterlab, launch_chromium, offline_page, open_notebook, replace_source,
     run_all_cells, wait_for_charts, wait_until_done,
@@ -33,6 +34,9 @@ EXERCISE = "01-the-deployment.ipynb"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+if not CHROMIUM.exists():
+    pytest.skip(f"JupyterLab browser tests need Chromium at {CHROMIUM}: apt-get install chromium "
+                "(or set COURSEPACK_CHROMIUM to a Chromium binary)", allow_module_level=True)
 
 # Exercise 1, question 1: keep the rows of `troops` given by South Korea.
 Q1_WRONG = "south_korean_estimates = troops\nsouth_korean_estimates"
@@ -44,8 +48,6 @@ Q1_PASSED = "q1 passed"
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """JupyterLab serving a temporary folder: notebooks/ (chapter 1) and learner/ (the hand-out)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"JupyterLab browser test needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
     root = tmp_path_factory.mktemp("lab-root")
     (root / "notebooks").mkdir()
     shutil.copy(CHAPTER, root / "notebooks")
@@ -147,3 +149,36 @@ def test_exercise_01_check_gives_feedback(lab, browser):
     answer.evaluate("el => el.scrollIntoView({block: 'start'})")
     page.screenshot(path=SCREENSHOTS / "jupyterlab-exercise-01.png")
     assert not [e for e in errors if e.startswith("uncaught")], errors
+
+
+# Each chart's box and drawing against its output area and the window (charts redraw on resizing).
+_CHART_FIT_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output .vega-embed')]
+    .map(chart => {
+        const area = chart.closest('.jp-OutputArea-output').getBoundingClientRect();
+        const drawing = chart.querySelector('svg.marks').getBoundingClientRect();
+        return {area: [area.left, area.right], drawing: [drawing.left, drawing.right], window: window.innerWidth};
+    })"""
+
+
+def test_chapter_01_charts_fit_a_narrow_window(lab, browser):
+    """Chapter 1's charts take the width of their output area, in a desktop window and one as narrow as a
+    phone (390 px) alike: none is cut off or wider than the window."""
+    page, offline, errors = run_notebook(browser, lab, f"notebooks/{CHAPTER.name}")
+    assert_charts_drew(page, offline, errors, at_least=3)
+    open_panel = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
+    if open_panel.count():
+        open_panel.first.click()  # close the file browser, as a reader on a small screen would
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.wait_for_timeout(1000)  # JupyterLab lays itself out again, then Vega redraws each chart
+        fits = page.evaluate(_CHART_FIT_JS)
+        assert len(fits) >= 3, f"{len(fits)} charts drawn at {width} px"
+        for i, fit in enumerate(fits):
+            (left, right), (drawn_left, drawn_right) = fit["area"], fit["drawing"]
+            assert right - left > width / 2, f"at {width} px the output area is only {right - left:.0f} px wide"
+            assert left - 1 <= drawn_left and drawn_right <= min(right, fit["window"]) + 1, (
+                f"chart {i + 1} at {width} px: drawn from {drawn_left:.0f} to {drawn_right:.0f} px in an output "
+                f"area from {left:.0f} to {right:.0f} px")
+            assert drawn_right - drawn_left >= min(right - left, WIDEST) - 40, (
+                f"chart {i + 1} at {width} px is {drawn_right - drawn_left:.0f} px wide in a "
+                f"{right - left:.0f} px output area: it should take the area's width")

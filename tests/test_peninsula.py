@@ -84,10 +84,13 @@ def test_weight_chart_has_four_labelled_sliders_and_a_description(options):
 def test_exchange_chart_keeps_statuses_apart():
     exchanges = data.load("exchanges")
     spec = peninsula.exchange_chart(exchanges).to_dict()
-    assert spec["encoding"]["color"]["field"] == "status"
     statuses = next(f for r in data.describe()["resources"] if r["name"] == "exchanges"
                     for f in r["schema"]["fields"] if f["name"] == "status")["constraints"]["enum"]
-    assert spec["encoding"]["color"]["scale"]["domain"] == statuses
+    panels = spec["vconcat"]  # one panel per direction
+    assert [panel["title"]["text"] for panel in panels] == peninsula.DIRECTIONS
+    for panel in panels:
+        assert panel["encoding"]["color"]["field"] == "status"
+        assert panel["encoding"]["color"]["scale"]["domain"] == statuses
     assert f"{len(exchanges)} reports" in spec["description"]
 
 

@@ -3,14 +3,15 @@
 The book must load no file from a CDN (DESIGN.md, "Interactivity that works everywhere"). This module is
 a Sphinx extension (``sphinx: extra_extensions: [coursepack.book.assets]`` in ``_config.yml``) that:
 
-* writes the chart bundle (Vega from the npm lock file, installed by ``npm ci``, plus ``coursepackDraw``)
-  and ``book_static/`` into ``_static/coursepack/``. Nothing generated is committed, and the folder is not
-  in ``html_static_path``, so Jupyter Book does not add its scripts to every page;
+* writes the chart bundle (Vega, kept with its licence in ``vendor/vega/``, plus ``book_static/draw.js``), Vega's
+  licences and ``book_static/`` into ``_static/coursepack/``. Nothing generated is committed, and the folder is
+  not in ``html_static_path``, so Jupyter Book does not add its scripts to every page;
 * adds the chart bundle only to pages that contain a chart; myst-nb adds ``book_static/widgets.js``
   (``nb_ipywidgets_js``) only to pages with saved widget state, which it draws as plain HTML controls;
 * lightens and cleans the stock theme: ``templates/layout.html`` drops the 1.5 MB Font Awesome script
   and the search index from pages that do not search; a doubled sphinx-thebe script and an empty colour
-  mode (two console errors) are fixed; ``book_static/coursepack.js`` and a citation role fix axe findings;
+  mode (two console errors) are fixed; ``book_static/coursepack.js`` and a citation role fix axe findings,
+  and ``book_static/coursepack.css`` keeps the page from scrolling sideways on a phone;
 * sets ``COURSEPACK_BOOK=1`` for the kernels that execute the notebooks, so that
   :func:`coursepack.book.renderers.use_renderer` picks the book's chart output, which calls ``coursepackDraw``.
 """
@@ -27,11 +28,12 @@ from coursepack.book.renderers import BOOK_ENV, CHART_CLASS
 
 LOGGER = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
-NODE_MODULES = ROOT / "node_modules"
 HERE = Path(__file__).resolve().parent
 STATIC = "coursepack"  # folder under the book's _static/
 CHART_BUNDLE = f"{STATIC}/vega.js"
-VEGA = "vega/build/vega.min.js"  # npm, pinned to the Vega that vl-convert compiles for (tests/test_renderers.py)
+# Vega as published on npm, kept in the repository (vendor/README.md) so that building the book needs no
+# Node.js; the version vl-convert compiles for (tests/test_renderers.py).
+VEGA = ROOT / "vendor" / "vega"
 
 # Assets added to every page and what a page body must contain to need them.
 ONLY_WHERE = {
@@ -39,25 +41,23 @@ ONLY_WHERE = {
     "design-tabs.js": r'class="[^"]*\bsd-tab',
 }
 
-# Appended to Vega in the book's chart bundle: draw a compiled Vega spec into an element as SVG. Vega puts
-# the chart's bound controls (sliders, menus) in a ``.vega-bindings`` block inside the same element.
-DRAW_JS = """
-window.coursepackDraw = function (el, spec) {
-  return new vega.View(vega.parse(spec), { container: el, renderer: "svg", hover: true }).runAsync();
-};
-"""
+# Appended to Vega in the book's chart bundle: ``coursepackDraw``, which draws a compiled Vega spec.
+DRAW_JS = HERE / "book_static" / "draw.js"
 
 def prepare(static_dir: Path) -> None:
-    """Write the chart bundle (Vega and ``coursepackDraw``) and ``book_static/`` into ``static_dir/coursepack``."""
-    vega = NODE_MODULES / VEGA
-    if not vega.is_file():
-        raise FileNotFoundError(f"{VEGA} not found in {NODE_MODULES}: run `npm ci` at the repository root")
+    """Write the chart bundle (Vega and ``coursepackDraw``), Vega's licences and ``book_static/`` into
+    ``static_dir/coursepack``."""
     folder = Path(static_dir) / STATIC
     shutil.rmtree(folder, ignore_errors=True)  # nothing left over from an older build is served
     folder.mkdir(parents=True)
-    (folder / "vega.js").write_text(vega.read_text(encoding="utf-8") + DRAW_JS, encoding="utf-8")
+    bundle = (VEGA / "vega.min.js").read_text(encoding="utf-8") + "\n" + DRAW_JS.read_text(encoding="utf-8")
+    (folder / "vega.js").write_text(bundle, encoding="utf-8")
+    # Vega's licences travel with the bundle; no page loads them.
+    shutil.copyfile(VEGA / "LICENSE", folder / "vega-LICENSE.txt")
+    shutil.copyfile(VEGA / "THIRD-PARTY-NOTICES.txt", folder / "vega-THIRD-PARTY-NOTICES.txt")
     for path in (HERE / "book_static").iterdir():
-        shutil.copyfile(path, folder / path.name)
+        if path != DRAW_JS:  # served inside the chart bundle only
+            shutil.copyfile(path, folder / path.name)
 
 
 def _config_inited(app, config) -> None:
@@ -96,6 +96,7 @@ def _page_context(app, pagename, templatename, context, doctree) -> None:
     context["css_files"][:] = [css for css in context["css_files"] if _needed(css, body)]
     if "body" in context:  # docutils marks citations "doc-biblioentry" in a role="list" (axe: critical)
         context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
+    app.add_css_file(f"{STATIC}/coursepack.css")
     app.add_js_file(f"{STATIC}/coursepack.js", loading_method="defer")
     if f'class="{CHART_CLASS}"' in body:
         app.add_js_file(CHART_BUNDLE, loading_method="defer")

@@ -20,6 +20,11 @@ from pathlib import Path
 
 BOOK_ENV = "COURSEPACK_BOOK"
 CHART_CLASS = "coursepack-chart"
+#: The widest a chart is drawn, labels included: the book's text column at its widest (790 px). Charts take
+#: the width of the element they are drawn in (see :func:`coursepack.charts.fill_width`) up to this.
+WIDEST = 790
+#: That width as a Vega expression; where there is no element (an exported image), the widest.
+CONTAINER_WIDTH = f"isFinite(containerSize()[0]) ? min(containerSize()[0], {WIDEST}) : {WIDEST}"
 
 # The chart output in the book: a div (saying how many input controls the chart binds, for the browser
 # tests) and a call to the bundle's draw function once the deferred bundle has run.
@@ -55,11 +60,29 @@ def hide_brushes(group: dict) -> dict:
     return group
 
 
+def follow_container(spec: dict) -> dict:
+    """Size a chart from the element it is drawn in, up to :data:`WIDEST`, and again when the window is
+    resized, in place; return ``spec``.
+
+    Vega-Lite's container width follows the element however wide it is (a notebook's output area can be
+    1,500 px) and falls back to 300 px where there is no element: here it is :data:`CONTAINER_WIDTH`. A
+    parameter computed from the element's size (``charts.CHART_WIDTH``) is computed again on resizing too.
+    """
+    for signal in spec.get("signals", []):
+        if "containerSize()[0]" in signal.get("init", ""):  # Vega-Lite's width, its "on" the resize
+            signal["init"] = CONTAINER_WIDTH
+            for handler in signal.get("on", []):
+                handler["update"] = CONTAINER_WIDTH
+        elif "containerSize()" in signal.get("update", ""):
+            signal.setdefault("on", []).append({"events": "window:resize", "update": signal["update"]})
+    return spec
+
+
 def vega_spec(spec: dict) -> dict:
     """Compile a Vega-Lite ``spec`` to Vega with the pinned vl-convert (the Vega-Lite version altair emits)."""
     import vl_convert
 
-    return hide_brushes(vl_convert.vegalite_to_vega(spec, vl_version=_vega_lite_version()))
+    return follow_container(hide_brushes(vl_convert.vegalite_to_vega(spec, vl_version=_vega_lite_version())))
 
 
 def book_renderer(spec: dict, **metadata) -> dict:
@@ -67,15 +90,17 @@ def book_renderer(spec: dict, **metadata) -> dict:
 
     Compiling here means the page needs Vega only (0.5 MB), not Vega-Lite and vega-embed as well.
     """
-    html = CHART_HTML.format(cls=CHART_CLASS, controls=bound_controls(spec), spec=json.dumps(vega_spec(spec)))
+    compact = json.dumps(vega_spec(spec), separators=(",", ":"))  # the page carries every chart's spec
+    html = CHART_HTML.format(cls=CHART_CLASS, controls=bound_controls(spec), spec=compact)
     return {"text/html": html}
 
 
 # The chart output in a live notebook (JupyterLab): self-contained, so it draws offline. JupyterLab runs
 # output scripts in the page's global scope, so nothing here is declared globally (a second chart would
 # fail on a redeclared const), the bundle runs only once per page, and arrow keys pressed on the chart's
-# own controls stay with them instead of moving between notebook cells.
-LIVE_HTML = """<div class="{cls}" data-controls="{controls}"></div>
+# own controls stay with them instead of moving between notebook cells. vega-embed makes the element an
+# inline block, as wide as what it holds; the full width of the output area is what the chart sizes itself to.
+LIVE_HTML = """<div class="{cls}" data-controls="{controls}" style="width: 100%"></div>
 <script type="text/javascript">
 (function (spec, options) {{
   const el = document.currentScript.previousElementSibling;

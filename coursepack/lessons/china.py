@@ -108,7 +108,7 @@ def trade_chart(trade: pd.DataFrame, year: str = "year", partner: str = "partner
         tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("partner:N", title="Partner"),
                  alt.Tooltip("value:Q", title="USD billion", format=",.2f")],
     )
-    chart = alt.layer(lines, points).properties(width=560, height=320)
+    chart = alt.layer(lines, points).properties(height=320)
     pivot = frame.pivot_table(index="year", columns="partner", values="value")
     first, last = frame["year"].min(), frame["year"].max()
     parts = [f"{name}: {pivot[name].min():,.1f} to {pivot[name].max():,.1f} billion US dollars"
@@ -150,20 +150,20 @@ def statements_timeline(statements: pd.DataFrame, date: str = "date", act: str =
     }
     detail = (
         alt.Chart(statements)
-        .mark_point(filled=True, size=160, opacity=0.85)
+        .mark_point(filled=True, size=160, opacity=0.85, clip=True)  # none drawn outside the period shown
         .encode(x=alt.X(f"{date}:T", title=None, scale=alt.Scale(domain={"param": "period"}),
                         axis=alt.Axis(format="%d %b %Y", labelAngle=-30)),
                 tooltip=tooltip, **encode)
-        .properties(width=545, height=alt.Step(44))
+        .properties(height=alt.Step(44))
     )
     overview = (
         alt.Chart(statements)
         .mark_point(filled=True, size=50)
-        .encode(x=alt.X(f"{date}:T", title="Drag across this strip to choose the period shown above",
+        .encode(x=alt.X(f"{date}:T", title=["Drag across this strip", "to choose the period shown above"],
                         scale=alt.Scale(padding=12), axis=alt.Axis(format="%b %Y", labelAngle=0)),
                 **encode)
         .add_params(brush)
-        .properties(width=545, height=alt.Step(14))
+        .properties(height=alt.Step(14))
     )
     chart = alt.vconcat(detail, overview, spacing=12)
     description = (
@@ -213,10 +213,9 @@ def interests_param_chart(interests: pd.DataFrame):
     )
     segments = base.mark_bar(stroke="white", strokeWidth=0.5).encode(
         y=alt.Y("stance:N", title=None, sort=order),
-        x=alt.X("sum(contribution):Q", title="Score: weight x bearing, summed over interests",
+        x=alt.X("sum(contribution):Q", title=["Score: weight x bearing,", "summed over interests"],
                 scale=alt.Scale(domain=_score_domain(interests))),
-        color=alt.Color("interest:N", title="Interest", sort=list(interests["interest"]),
-                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=220)),
+        color=alt.Color("interest:N", title="Interest", sort=list(interests["interest"])),
         order=alt.Order("id:N"),
         tooltip=[alt.Tooltip("interest:N", title="Interest"), alt.Tooltip("stance:N", title="Stance"),
                  alt.Tooltip("weight:Q", title="Your weight"), alt.Tooltip("bearing:Q", title="Bearing (-2 to +2)"),
@@ -230,7 +229,7 @@ def interests_param_chart(interests: pd.DataFrame):
     chart = (
         alt.layer(segments, ticks, labels)
         .add_params(*params)
-        .properties(width=560, height=alt.Step(60))
+        .properties(height=alt.Step(60))
     )
     description = (
         f"Interactive stacked bar chart of three stances China could take (public distancing, wait-and-see, open "

@@ -124,15 +124,15 @@ def scorecard_chart(table: pd.DataFrame, label: str = "label", title: str = "You
     frame = table.assign(outcome_float=pd.to_numeric(table["outcome_value"], errors="coerce").astype("float64"))
     frame = frame[[label, "verdict", "probability", "outcome_float", "squared_error"]]
     order = list(frame[label])
-    y = alt.Y(f"{label}:N", title=None, sort=order, axis=alt.Axis(labelLimit=320))
+    y = alt.Y(f"{label}:N", title=None, sort=order, axis=alt.Axis(labelLimit=charts.label_limit(320)))
     x_scale = alt.Scale(domain=[0, 1])
-    colour = alt.Color("verdict:N", title="Verdict", scale=alt.Scale(domain=list(VERDICT_COLOURS),
-                                                                       range=list(VERDICT_COLOURS.values())))
+    colour = alt.Color("verdict:N", title="Verdict", legend=charts.beside_long_labels_legend(),
+                       scale=alt.Scale(domain=list(VERDICT_COLOURS), range=list(VERDICT_COLOURS.values())))
     base = alt.Chart(frame)
     gap = base.mark_rule(strokeWidth=6, opacity=0.35, color="#999999").encode(
         y=y, x=alt.X("probability:Q", scale=x_scale), x2="outcome_float:Q")
     mine = base.mark_circle(size=160, color=charts.PALETTE[0]).encode(
-        y=y, x=alt.X("probability:Q", title="Your probability that it would happen", scale=x_scale,
+        y=y, x=alt.X("probability:Q", title=["Your probability", "that it would happen"], scale=x_scale,
                      axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip(f"{label}:N", title="Forecast"), alt.Tooltip("probability:Q", title="You said", format=".0%"),
                  alt.Tooltip("verdict:N", title="Verdict"),
@@ -140,7 +140,7 @@ def scorecard_chart(table: pd.DataFrame, label: str = "label", title: str = "You
     happened = base.mark_square(size=140).encode(
         y=y, x=alt.X("outcome_float:Q", scale=x_scale), color=colour,
         tooltip=[alt.Tooltip(f"{label}:N", title="Forecast"), alt.Tooltip("verdict:N", title="Verdict")])
-    chart = alt.layer(gap, mine, happened).properties(width=480, height=alt.Step(40))
+    chart = alt.layer(gap, mine, happened).properties(height=alt.Step(40))
     resolved = frame.dropna(subset=["outcome_float"])
     description = (
         f"Dot chart of {len(frame)} forecasts. For each, a blue circle marks the reader's probability and a "
@@ -163,7 +163,7 @@ def brier_curve_chart(outcomes: Mapping[str, int], start: float = 0.5,
     grid["brier"] = (happened * (1 - grid["p"]) ** 2 + (n - happened) * grid["p"] ** 2) / n
     p = alt.param(name="p", value=start, bind=alt.binding_range(min=0, max=1, step=0.05,
                                                                name="Probability given to every forecast: "))
-    x = alt.X("p:Q", title="Probability given to every forecast", axis=alt.Axis(format="%"))
+    x = alt.X("p:Q", title=["Probability given", "to every forecast"], axis=alt.Axis(format="%"))
     y = alt.Y("brier:Q", title="Brier score (lower is better)", scale=alt.Scale(domain=[0, 1]))
     curve = alt.Chart(grid).mark_line(color=charts.PALETTE[0], strokeWidth=3).encode(x=x, y=y)
     chosen = (
@@ -177,7 +177,7 @@ def brier_curve_chart(outcomes: Mapping[str, int], start: float = 0.5,
         .encode(x=x, y=y, text=alt.Text("brier:Q", format=".3f"))
         .transform_filter("abs(datum.p - p) < 0.001")
     )
-    chart = alt.layer(curve, chosen, label).properties(width=480, height=260)
+    chart = alt.layer(curve, chosen, label).properties(height=260)
     description = (
         f"Line chart of the Brier score for {n} resolved forecasts, {happened} of which came true, when the same "
         "probability is given to each; a slider moves a marker along the line. At 50% the score is 0.25; "
@@ -262,7 +262,7 @@ def signposts_chart(signposts: pd.DataFrame, title: str = "Signposts for three p
         strokeDash=[4, 4], color="#555555").encode(x="date:T")
     note = alt.Chart(pd.DataFrame({"date": [charts.ANALYSIS_DATE], "text": ["analysis, 29 Oct 2024"]})).mark_text(
         align="left", dx=4, dy=-6, fontSize=11, color="#555555").encode(x="date:T", y=alt.value(0), text="text:N")
-    chart = alt.layer(analysis, note, points).properties(width=525, height=alt.Step(60))
+    chart = alt.layer(analysis, note, points).properties(height=alt.Step(60))
     counts = signposts.groupby(["scenario", "status"]).size()
     description = (
         f"Timeline of {len(dated)} dated signposts for {signposts['scenario'].nunique()} scenarios after the analysis "
@@ -306,7 +306,9 @@ def synthesis_diagram(nodes: pd.DataFrame, links: pd.DataFrame, title: str = "Ho
         x=alt.X("ax:Q", axis=None, scale=alt.Scale(domain=[-0.1, 1.1])),
         y=alt.Y("ay:Q", axis=None, scale=alt.Scale(domain=[-0.1, 1.1])),
         angle=alt.Angle("angle:Q", scale=None), tooltip=tooltip)
-    edge_text = alt.Chart(lines).mark_text(fontSize=11, color="#333333", dy=-7).encode(
+    # On a narrow screen a link's label is cut short; the whole of it is in the tooltip.
+    edge_text = alt.Chart(lines).mark_text(fontSize=11, color="#333333", dy=-7,
+                                           limit=alt.ExprRef("chart_width < 500 ? 80 : 0")).encode(
         x=alt.X("mx:Q", axis=None, scale=alt.Scale(domain=[-0.1, 1.1])),
         y=alt.Y("my:Q", axis=None, scale=alt.Scale(domain=[-0.1, 1.1])), text="short:N", tooltip=tooltip)
     colour = alt.Color("section:N", title="Chapter")
@@ -314,7 +316,7 @@ def synthesis_diagram(nodes: pd.DataFrame, links: pd.DataFrame, title: str = "Ho
                                                                       tooltip=["node:N", "section:N"])
     node_text = alt.Chart(nodes).mark_text(fontSize=12, fontWeight="bold", dy=34).encode(
         x=axis_x, y=axis_y, text="node:N")
-    chart = alt.layer(edge, head, edge_text, node, node_text).properties(width=620, height=420)
+    chart = alt.layer(edge, head, edge_text, node, node_text).properties(height=420)
     description = (
         f"Diagram of {len(nodes)} actors and {len(links)} links between them. "
         + "; ".join(f"{row.source} to {row.target}: {row.label}" for row in links.itertuples())

@@ -45,24 +45,27 @@ def exchange_chart(exchanges: pd.DataFrame, title: str = "What Russia and North 
         .size()
         .rename(columns={"size": "rows"})
     )
-    chart = (
+    base = (
         alt.Chart(counts)
         .mark_bar()
         .encode(
-            x=alt.X("sum(rows):Q", title="Reports in the table", axis=alt.Axis(tickMinStep=1, format="d")),
             y=alt.Y("category:N", title=None, sort="-x"),
-            color=alt.Color("status:N", title="Status", scale=alt.Scale(domain=STATUS_ORDER, range=STATUS_COLOURS),
-                            legend=alt.Legend(columns=3)),  # six statuses in one row would overflow the column
+            color=alt.Color("status:N", title="Status", scale=alt.Scale(domain=STATUS_ORDER, range=STATUS_COLOURS)),
             order=alt.Order("status_rank:Q"),
-            row=alt.Row("direction:N", title=None, sort=DIRECTIONS, header=alt.Header(labelFontSize=13, labelAngle=0,
-                                                                                        labelAlign="left")),
             tooltip=[alt.Tooltip("direction:N", title="Direction"), alt.Tooltip("category:N", title="Category"),
                      alt.Tooltip("status:N", title="Status"), alt.Tooltip("rows:Q", title="Reports")],
         )
         .transform_calculate(status_rank=f"indexof({STATUS_ORDER!r}, datum.status)")
-        .resolve_scale(y="independent")
-        .properties(width=350)
     )
+    # One panel per direction, its name above it (a narrow screen has no room for row headers beside it).
+    panels = [
+        base.transform_filter(alt.datum.direction == direction)
+        .encode(x=alt.X("sum(rows):Q", title="Reports in the table" if i == len(DIRECTIONS) - 1 else None,
+                        axis=alt.Axis(tickMinStep=1, format="d")))
+        .properties(title=alt.TitleParams(direction, fontSize=13, fontWeight="normal", anchor="start"))
+        for i, direction in enumerate(DIRECTIONS)
+    ]
+    chart = alt.vconcat(*panels, spacing=16).resolve_scale(x="shared")
     by_direction = exchanges.groupby("direction").size()
     by_status = exchanges["status"].value_counts()
     description = (
@@ -158,12 +161,12 @@ def options_weight_chart(options: pd.DataFrame, title: str = "Seoul's options, r
                              criterion_rank=f"indexof({list(CRITERIA)!r}, datum.criterion)")
         .mark_bar(stroke="white", strokeWidth=1)
         .encode(
-            x=alt.X("sum(share):Q", title="Weighted score (1 = worst, 5 = best for Seoul)",
+            x=alt.X("sum(share):Q", title=["Weighted score", "(1 = worst, 5 = best for Seoul)"],
                     scale=alt.Scale(domain=[0, TOP_SCORE])),
             y=alt.Y("label:N", title=None, sort=alt.EncodingSortField(field="share", op="sum", order="descending"),
-                    axis=alt.Axis(labelLimit=300)),
+                    axis=alt.Axis(labelLimit=charts.label_limit(300))),
             color=alt.Color("criterion_name:N", title="Criterion", sort=list(CRITERIA.values()),
-                            legend=alt.Legend(orient="bottom", columns=2)),
+                            legend=charts.beside_long_labels_legend()),
             order=alt.Order("criterion_rank:Q"),
             tooltip=[
                 alt.Tooltip("label:N", title="Option"),
@@ -176,7 +179,7 @@ def options_weight_chart(options: pd.DataFrame, title: str = "Seoul's options, r
             ],
         )
         .add_params(*params)
-        .properties(width=455, height=alt.Step(34))
+        .properties(height=alt.Step(34))
     )
     equal = rank_options(options, dict.fromkeys(CRITERIA, 1))
     description = (

@@ -100,8 +100,7 @@ def casualty_chart(rates: pd.DataFrame, title: str = "Russian casualties a day, 
     )
     points = base.mark_point(filled=True, size=120).encode(
         # A long basis is cut short in the legend (it stays whole in the tooltip) so the chart fits the page.
-        shape=alt.Shape("basis:N", title="Based on",
-                        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=560)),
+        shape=alt.Shape("basis:N", title="Based on", legend=charts.long_labels_legend()),
         tooltip=[
             alt.Tooltip("claimant:N", title="Claimant"),
             alt.Tooltip("yearmonth(month):T", title="Month", format="%B %Y"),
@@ -114,7 +113,7 @@ def casualty_chart(rates: pd.DataFrame, title: str = "Russian casualties a day, 
     reference = rule.mark_rule(strokeDash=[6, 4], color="#000000").encode(y=y_ref) + rule.mark_text(
         align="left", dy=-7, dx=4, fontSize=12
     ).encode(y=y_ref, x=alt.value(0), text="text:N")
-    chart = alt.layer(points, reference).properties(width=560, height=300)
+    chart = alt.layer(points, reference).properties(height=300)
     claimants = ", ".join(sorted(frame["claimant"].unique()))
     description = (
         f"{len(frame)} monthly averages of Russian casualties a day from {frame['month'].min():%B %Y} to "
@@ -137,12 +136,11 @@ def casualty_totals_chart(totals: pd.DataFrame,
         y=alt.Y("low:Q", title="Killed and wounded since 24 Feb 2022", scale=alt.Scale(zero=True),
                 axis=alt.Axis(format=",.0f")),
         color=alt.Color("claimant_country:N", title="Claimant"),
-        shape=alt.Shape("basis:N", title="Based on",
-                        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
+        shape=alt.Shape("basis:N", title="Based on", legend=charts.long_labels_legend()),
         tooltip=[alt.Tooltip("date_reported:T", title="Made public", format="%d %B %Y"),
                  alt.Tooltip("claimant:N", title="Claimant"), alt.Tooltip("low:Q", title="Total", format=",.0f"),
                  alt.Tooltip("basis:N", title="Based on"), alt.Tooltip("note:N", title="Note")],
-    ).properties(width=520, height=260)
+    ).properties(height=260)
     description = (
         f"{len(totals)} running totals of Russian killed and wounded made public between "
         f"{totals['date_reported'].min():%d %B %Y} and {totals['date_reported'].max():%d %B %Y}, from "
@@ -176,9 +174,9 @@ def treaty_deployment_chart(events: pd.DataFrame, start: str = "2024-06-01", end
     )
     marker = pd.DataFrame({"date": [pd.Timestamp("2024-10-24")], "text": ["24 Oct 2024"]})
     rule = alt.Chart(marker).mark_rule(strokeDash=[4, 4], color="#000000").encode(x="date:T")
-    label = alt.Chart(marker).mark_text(align="left", dx=4, dy=-4, fontSize=12, baseline="bottom").encode(
+    label = alt.Chart(marker).mark_text(align="right", dx=-4, dy=-4, fontSize=12, baseline="bottom").encode(
         x="date:T", y=alt.value(0), text="text:N")
-    chart = alt.layer(points, rule, label).properties(width=530, height=alt.Step(60))
+    chart = alt.layer(points, rule, label).properties(height=alt.Step(60))
     counts = window["lane"].value_counts()
     description = (
         f"Timeline from {pd.Timestamp(start):%d %B %Y} to {pd.Timestamp(end):%d %B %Y} with two rows: "
@@ -212,7 +210,7 @@ def manpower_chart(rates: pd.DataFrame, troops: int = ANALYSIS_TROOPS, share: fl
         alt.Chart(frame)
         .transform_calculate(rate="isValid(datum.per_day) ? datum.per_day : own_rate")
         .transform_calculate(days="troops * share / datum.rate")
-        .encode(y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=340)))
+        .encode(y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=charts.label_limit(340))))
     )
     bars = base.mark_bar(color=charts.PALETTE[0]).encode(
         x=alt.X("days:Q", title="Days of losses covered", scale=alt.Scale(domain=[0, 40], clamp=True)),
@@ -225,8 +223,7 @@ def manpower_chart(rates: pd.DataFrame, troops: int = ANALYSIS_TROOPS, share: fl
         text=alt.Text("days:Q", format=".1f"),
     )
     month = alt.Chart(pd.DataFrame({"x": [30]})).mark_rule(strokeDash=[6, 4], color="#000000").encode(x="x:Q")
-    chart = alt.layer(bars, text, month).add_params(troops_p, share_p, own_p).properties(
-        width=370, height=alt.Step(26))
+    chart = alt.layer(bars, text, month).add_params(troops_p, share_p, own_p).properties(height=alt.Step(26))
     description = (
         f"Interactive bar chart of how many days of Russian losses a number of North Korean troops would "
         f"replace, for {len(rates)} claimants' monthly daily rates and one rate set by the reader. Sliders set "
@@ -253,9 +250,12 @@ def evidence_grid(evidence: pd.DataFrame, title: str = "Which evidence bears on 
         alt.Chart(frame)
         .mark_point(size=220, shape="square", strokeWidth=2)
         .encode(
-            x=alt.X("explanation:N", title=None, sort=EXPLANATIONS, axis=alt.Axis(orient="top", labelAngle=0)),
-            y=alt.Y("evidence:N", title=None, sort=order, axis=alt.Axis(labelLimit=350)),
-            color=alt.Color("bearing:N", title="Bearing (our judgement)", sort=["supports", "weakens"]),
+            # On a narrow screen each explanation's name takes one line a word.
+            x=alt.X("explanation:N", title=None, sort=EXPLANATIONS, axis=alt.Axis(
+                orient="top", labelAngle=0, labelExpr="chart_width < 500 ? split(datum.label, ' ') : datum.label")),
+            y=alt.Y("evidence:N", title=None, sort=order, axis=alt.Axis(labelLimit=charts.label_limit(350))),
+            color=alt.Color("bearing:N", title="Bearing (our judgement)", sort=["supports", "weakens"],
+                            legend=charts.beside_long_labels_legend()),
             fill=alt.condition("datum.bearing == 'supports'", alt.Color("bearing:N", legend=None),
                                alt.value("white")),
             opacity=alt.condition("explanation == 'All' || datum.explanation == explanation",
@@ -265,7 +265,7 @@ def evidence_grid(evidence: pd.DataFrame, title: str = "Which evidence bears on 
                      alt.Tooltip("reasoning:N", title="Our reasoning"), alt.Tooltip("later:N", title="Known")],
         )
         .add_params(pick)
-        .properties(width=300, height=alt.Step(20))
+        .properties(height=alt.Step(20))
     )
     tally = frame.groupby(["explanation", "bearing"]).size()
     parts = [f"{name}: {tally.get((name, 'supports'), 0)} supporting, {tally.get((name, 'weakens'), 0)} weakening"
@@ -314,7 +314,7 @@ def manpower_explorer(rates: pd.DataFrame, troops: int = ANALYSIS_TROOPS) -> wid
         result.value = (
             f"<p><strong>{troops_w.value * share_w.value:,.0f} soldiers in combat</strong> "
             f"({share_w.value:.0%} of {troops_w.value:,}) would replace <strong>{days:.1f} days</strong> "
-            f"of Russian losses at {html.escape(chosen_label)}.</p>" + _svg_bars(rows)
+            f"of Russian losses at {html.escape(chosen_label)}.</p>" + _html_bars(rows)
         )
 
     for control in (troops_w, rate_w, own_w, share_w):
@@ -427,33 +427,34 @@ def _check_rates(rates: pd.DataFrame) -> None:
         raise ValueError(msg)
 
 
-def _svg_bars(rows: list[tuple[str, float, bool]], limit: float = 40.0) -> str:
-    """A small accessible SVG bar chart of (label, days, highlighted) rows, with a 30-day mark.
+def _html_bars(rows: list[tuple[str, float, bool]], limit: float = 40.0) -> str:
+    """A small bar chart of (label, days, highlighted) rows with a 30-day mark, as an HTML table.
 
-    Plain SVG (no script) so that the saved widget state draws in the static book too. Text and the
-    30-day mark take the page's text colour (``currentColor``), so they stay readable in a dark theme.
+    Plain HTML with inline styles (no script), so that the saved widget state draws in the static book
+    too, and a table, so that it reflows to any width: labels wrap on a phone, and a screen reader reads
+    each row's label and days; the chosen row says so in words as well as colour. Text and the 30-day
+    mark take the page's text colour (``currentColor``), readable in a dark theme. Bars take up to 85% of
+    their cell, leaving room for the figure after them.
     """
-    width, left, bar_h, gap = 660, 350, 18, 6
-    plot = width - left - 50
-    height = len(rows) * (bar_h + gap) + 30
-    scale = plot / limit
-    parts = []
-    for i, (label, days, strong) in enumerate(rows):
-        y = 20 + i * (bar_h + gap)
-        colour = charts.PALETTE[1] if strong else charts.PALETTE[0]
-        length = min(days, limit) * scale
-        parts.append(
-            f'<text x="{left - 6}" y="{y + 13}" text-anchor="end" font-size="12">{html.escape(label)}</text>'
-            f'<rect x="{left}" y="{y}" width="{length:.1f}" height="{bar_h}" fill="{colour}"/>'
-            f'<text x="{left + length + 4:.1f}" y="{y + 13}" font-size="12">{days:.1f}</text>'
-        )
-    x30 = left + 30 * scale
-    parts.append(f'<line x1="{x30:.1f}" x2="{x30:.1f}" y1="14" y2="{height - 10}" stroke="currentColor" stroke-dasharray="5,4"/>'
-                 f'<text x="{x30 + 3:.1f}" y="12" font-size="11">30 days</text>')
-    summary = "; ".join(f"{label}: {days:.1f} days" for label, days, _ in rows)
+    def share(days: float) -> str:
+        return f"{85 * min(days, limit) / limit:.1f}%"
+
+    mark = (f'<span aria-hidden="true" style="position: absolute; left: {share(30)}; top: 0; bottom: 0; '
+            'border-left: 1px dashed currentColor"></span>')
+    body = "".join(
+        f'<tr><th scope="row" style="text-align: right; font-weight: {"bold" if strong else "normal"}; '
+        f'padding: 3px 6px 3px 0">{html.escape(label)}{" (chosen)" if strong else ""}</th>'
+        f'<td style="position: relative; width: 55%; padding: 3px 0">{mark}'
+        f'<span aria-hidden="true" style="display: inline-block; vertical-align: middle; height: 18px; '
+        f'width: {share(days)}; background: {charts.PALETTE[1] if strong else charts.PALETTE[0]}"></span> '
+        f'{days:.1f}</td></tr>'
+        for label, days, strong in rows
+    )
     return (
-        f'<svg role="img" aria-labelledby="mp-title" width="{width}" height="{height}" fill="currentColor" '
-        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="mp-title">Days of Russian losses covered. {html.escape(summary)}. '
-        f'Dashed line at 30 days; the highlighted bar is your choice.</title>{"".join(parts)}</svg>'
+        '<table class="coursepack-bars" style="width: 100%; max-width: 660px; border-collapse: collapse">'
+        "<caption style=\"caption-side: top; text-align: left\">Days of Russian losses covered "
+        "(the dashed line marks 30 days)</caption>"
+        f'<tr aria-hidden="true"><td></td><td style="position: relative; height: 1.2em; font-size: 11px">'
+        f'<span style="position: absolute; left: {share(30)}; bottom: 0">&nbsp;30 days</span></td></tr>'
+        f"{body}</table>"
     )

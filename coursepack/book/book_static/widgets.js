@@ -18,9 +18,11 @@
 .coursepack-widget-box.horizontal { flex-direction: row; flex-wrap: wrap; }
 .coursepack-widget-row { display: flex; align-items: center; gap: 0.6rem; flex-wrap: wrap; }
 .coursepack-widget-row label { min-width: 8rem; }
-.coursepack-widget-row input[type=range] { flex: 1 1 12rem; max-width: 28rem; accent-color: var(--pst-color-primary); }
-.coursepack-widget-row select, .coursepack-widget-row input[type=number] {
+.coursepack-widget-row input[type=range] { flex: 1 1 12rem; max-width: 28rem; min-height: 24px;
+  accent-color: var(--pst-color-primary); }
+.coursepack-widget-row select, .coursepack-widget-row input[type=number] { max-width: 100%; min-height: 24px;
   color: var(--pst-color-text-base); background: var(--pst-color-background); border: 1px solid var(--pst-color-border); }
+.coursepack-widget-html { max-width: 100%; overflow-x: auto; }
 .coursepack-widget-row output { font-variant-numeric: tabular-nums; }
 .coursepack-widget-note { font-size: 0.9em; font-style: italic; margin: 0.4rem 0 0; }`;
   let ids = 0;
@@ -118,6 +120,7 @@
     ["width", "max_width", "display", "visibility"].forEach(key => {
       if (layout && layout.state[key]) node.style[key.replace("_", "-")] = layout.state[key];
     });
+    if (!node.style.maxWidth) node.style.maxWidth = "100%"; // a width set in ems never passes a phone's screen
     return node;
   }
 
