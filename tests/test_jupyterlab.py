@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from coursepack.renderers import WIDEST
+from coursepack.book.renderers import WIDEST
 from tests.jupyterlab_session import (
     CHROMIUM, code_cell, jupyterlab, launch_chromium, offline_page, open_notebook, replace_source,
     run_all_cells, wait_for_charts, wait_until_done,

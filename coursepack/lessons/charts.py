@@ -108,7 +108,7 @@ def label_limit(widest: int, share: float = 0.45) -> alt.ExprRef:
 def fill_width(chart: alt.TopLevelMixin):
     """``chart`` (or each view of a vertical concatenation) as wide as the element it is drawn in.
 
-    Vega-Lite's container width, redrawn when the window is resized; :func:`coursepack.renderers.vega_spec`
+    Vega-Lite's container width, redrawn when the window is resized; :func:`coursepack.book.renderers.vega_spec`
     keeps it within the widest text column.
     """
     if isinstance(chart, alt.VConcatChart):
