@@ -129,7 +129,8 @@ def timeline(events: pd.DataFrame, title: str = "Timeline of events by actor"):
         .mark_point(filled=True, size=90, opacity=0.9)
         .encode(
             x=alt.X("date:T", title="Date", axis=alt.Axis(format="%d %b %Y", labelAngle=-30)),
-            y=alt.Y("actor:N", title=None, sort=sorted(events["actor"].unique())),
+            # Names are cut at the 140 pixels the legends' room allows for (LEGEND_ROOM); the tooltip has them whole.
+            y=alt.Y("actor:N", title=None, sort=sorted(events["actor"].unique()), axis=alt.Axis(labelLimit=140)),
             color=alt.Color("category:N", title="Kind of event"),
             shape=alt.Shape("category:N", title="Kind of event"),
             tooltip=[
