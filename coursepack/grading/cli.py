@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from coursepack.grading.exercises import ExerciseSet, set_names
-from coursepack.grading.grader import STATUSES, Grader, Result, SandboxUnavailable, match
+from coursepack.grading.grader import NOTEBOOK_TIME_LIMIT, STATUSES, Grader, Result, SandboxUnavailable, match
 from coursepack.grading.reports import (GradebookAppender, feedback_names, file_cell, gradebook_header,
                                         read_gradebook, write_feedback, write_gradebook)
 
@@ -83,7 +83,8 @@ def _duplicates(entries: list[tuple[Path, str, str | None]], names: list[str]) -
 
 def grade_folder(folder: Path, out: Path = DEFAULT_OUT, *, timeout: float = 30.0, workers: int | None = None,
                  progress: bool = True, sets: dict[str, ExerciseSet] | None = None,
-                 allow_weak_sandbox: bool = False, resume: bool = True) -> list[Result]:
+                 allow_weak_sandbox: bool = False, resume: bool = True,
+                 notebook_time_limit: float = NOTEBOOK_TIME_LIMIT) -> list[Result]:
     """Grade every submission in ``folder``; write ``gradebook.csv`` and ``feedback/`` into ``out``.
 
     Each row is appended to the gradebook as soon as its submission is graded, with its feedback;
@@ -99,7 +100,7 @@ def grade_folder(folder: Path, out: Path = DEFAULT_OUT, *, timeout: float = 30.0
     duplicates = _duplicates(entries, names)
     needed = {match(path, names)[0] for path, _, _ in entries} - {None}
     grader = Grader(timeout=timeout, hide=[folder, out], names=names, only=needed, sets=sets,
-                    allow_weak_sandbox=allow_weak_sandbox)
+                    allow_weak_sandbox=allow_weak_sandbox, notebook_time_limit=notebook_time_limit)
     header = gradebook_header(grader.sets)
     earlier = read_gradebook(out / "gradebook.csv", header) if resume else {}
     kept, todo = [], []
