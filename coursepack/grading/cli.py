@@ -232,6 +232,6 @@ def main(argv: list[str] | None = None) -> int:
                      allow_weak_sandbox=args.allow_weak_sandbox, resume=not args.restart)
     except SandboxUnavailable as err:
         print(f"refusing to grade: {err}; to grade with the audit hook alone, pass --allow-weak-sandbox "
-              "(make grade GRADE_FLAGS=--allow-weak-sandbox)", file=sys.stderr)
+              "(python -m coursepack.grading FOLDER --allow-weak-sandbox)", file=sys.stderr)
         return 3
     return 0
