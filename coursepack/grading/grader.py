@@ -11,14 +11,19 @@ Nothing in a submission is trusted. For each one:
    data tables are loaded once per grading run, and each process serves one submission only.
    Before any student code runs, that process confines itself (:func:`sandbox._confine`): in new user,
    mount, PID and network namespaces it pivots into a root holding only read-only system and
-   Python folders, ``coursepack/``, ``data/`` and its own scratch folder, so the repository, the
-   hidden tests, other submissions and the gradebook do not exist for it; seccomp then refuses
-   signals to other processes, running programs, ptrace and mounts. An audit hook
-   (:func:`sandbox._install_guard`) refuses file access outside the allowed folders, new processes,
-   signals, sockets and more, and is the only layer where user namespaces are unavailable
-   (the summary says which layer was used: PEP 578 hooks alone are defence in depth, not a
-   boundary). Each cell has a time limit (``--timeout``, default 30 s: interrupt, then kill);
-   printed output is counted and discarded; memory and file sizes are capped.
+   Python folders, ``coursepack/``, ``data/`` and an in-memory working folder with a disk quota
+   (wherever the repository lies, ``/tmp`` included), so the repository, the hidden tests, other
+   submissions and the gradebook do not exist for it; the notebook then runs as an unprivileged
+   user without capabilities, as PID 1 of its own PID namespace (ending it ends all it started),
+   with a short allowlisted environment, and seccomp refuses signals to other processes, setting
+   limits, priorities or affinity, ptrace, other processes' memory, pidfds, sessions, running
+   programs, mounts and new namespaces. An audit hook (:func:`sandbox._install_guard`) also refuses
+   file access outside the allowed folders, new processes, sockets and more. Confinement is all or
+   nothing: where it cannot be had, grading refuses to start unless weak sandboxes are allowed
+   explicitly (``--allow-weak-sandbox``: the audit hook alone, defence in depth, not a boundary);
+   the gradebook's ``sandbox`` column gives the mode of every row. Each cell has a time limit
+   (``--timeout``, default 30 s: interrupt, then kill), each notebook a total time budget and a cap
+   on code cells; printed output is counted and discarded; memory, file sizes and threads are capped.
 3. After every cell the process reports each graded answer variable as plain JSON data (ints,
    floats, strings, lists, dicts, NumPy scalars, pandas Timestamps, Series and DataFrames as
    values + dtypes); anything whose type is not *exactly* one of those is reported as unsupported.
