@@ -396,8 +396,12 @@ def _become_pid_one(libc) -> str | None:
     if child == 0:
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: if the waiting process is killed, so is this
         return None
+    def forward(signum, frame):
+        with contextlib.suppress(OSError):
+            os.kill(child, signum)
+
     for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda signum, frame: os.kill(child, signum))
+        signal.signal(number, forward)
     status = os.waitpid(child, 0)[1]
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
