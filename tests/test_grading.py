@@ -9,17 +9,24 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
+import shutil
+import signal
+import stat
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from coursepack.grading import answers, cli
+from coursepack.grading import answers, cli, sandbox
 from coursepack.grading import grader as grading
 
+ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SUBMISSIONS = FIXTURES / "submissions"
 QUESTIONS = ["q1", "q2", "q3", "q4", "q5"]
@@ -27,7 +34,29 @@ TIMEOUT = 5  # seconds per cell: long enough for any honest cell, short enough f
 
 
 def hashes(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    """sha256 of every regular file under ``folder`` (links and FIFOs by kind, never opened)."""
+    found = {}
+    for p in sorted(folder.rglob("*")):
+        mode = os.lstat(p).st_mode
+        found[str(p.relative_to(folder))] = (hashlib.sha256(p.read_bytes()).hexdigest() if stat.S_ISREG(mode)
+                                             else f"link to {os.readlink(p)}" if stat.S_ISLNK(mode) else stat.filemode(mode))
+    return found
+
+
+def leftover_processes() -> list[str]:
+    """Processes the attack submission tried to leave behind (it names them cpk-leftover)."""
+    found = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "cpk-leftover":
+                found.append(comm.parent.name)
+        except OSError:
+            pass
+    return found
+
+
+MARKERS = [Path("/tmp/cpk-escape-marker"), Path.home() / "cpk-escape-marker", ROOT / "cpk-escape-marker",
+           ROOT / "tests" / "cpk-escape-marker"]
 
 
 def expected_rows() -> dict[str, dict]:
@@ -39,9 +68,12 @@ def expected_rows() -> dict[str, dict]:
 def graded(tmp_path_factory):
     """Grade the fixture folder once: (hashes before, hashes after, output folder, gradebook rows)."""
     out = tmp_path_factory.mktemp("grades")
-    before = hashes(SUBMISSIONS)
-    cli.grade_folder(SUBMISSIONS, out, timeout=TIMEOUT, workers=2, progress=False)
-    after = hashes(SUBMISSIONS)
+    folder = tmp_path_factory.mktemp("submitted") / "submissions"
+    shutil.copytree(SUBMISSIONS, folder, symlinks=True)
+    os.mkfifo(folder / "fifo_01-the-deployment.ipynb")  # git keeps no FIFO: made here
+    before = hashes(folder)
+    cli.grade_folder(folder, out, timeout=TIMEOUT, workers=2, progress=False, notebook_time_limit=20)
+    after = hashes(folder)
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:
         rows = {row["file"]: row for row in csv.DictReader(handle)}
     return before, after, out, rows
@@ -63,14 +95,34 @@ def test_gradebook_matches_expected(graded):
 @pytest.mark.slow
 def test_submissions_are_never_modified(graded):
     before, after, _, _ = graded
-    assert before == after
+    assert before == after and "fifo_01-the-deployment.ipynb" in after
+
+
+@pytest.mark.slow
+def test_every_row_ran_fully_confined_and_left_nothing_behind(graded):
+    _, _, out, rows = graded
+    for name, row in rows.items():
+        assert row["sandbox"] in (sandbox.FULL_ISOLATION, "not run"), (name, row["sandbox"])
+        assert (row["sandbox"] == "not run") == (row["status"] in ("invalid", "unmatched")), (name, row["sandbox"])
+    assert not leftover_processes(), "a process the attack started outlived its sandbox"
+    assert not [m for m in MARKERS if m.exists()], "a submission wrote outside its sandbox"
+    assert sorted(p.name for p in out.iterdir()) == ["feedback", "gradebook.csv"]
+
+
+@pytest.mark.slow
+def test_the_grader_reveals_nothing_of_itself_to_a_notebook(graded):
+    _, _, _, rows = graded
+    message = rows["environ_01-the-deployment.ipynb"]["message"]
+    assert "'PATH'" in message and "PWD" not in message and str(ROOT) not in message
+    assert "()" in message and "Connection" not in message and "scratch" not in message
 
 
 @pytest.mark.slow
 def test_feedback_has_failures_and_written_answers_but_no_hidden_test_text(graded):
     _, _, out, rows = graded
     files = sorted((out / "feedback").glob("*.md"))
-    assert len(files) == len(rows)
+    assert len(files) == len(rows)  # one each: no two rows share a name
+    assert (out / "feedback" / "\u00e9tudiant_01-the-deployment.md").exists()  # non-ASCII ids kept
     correct = (out / "feedback" / "correct_01-the-deployment.md").read_text(encoding="utf-8")
     assert "Figures counted different things" in correct  # the written answer, for the human grader
     partial = (out / "feedback" / "partial_01-the-deployment.md").read_text(encoding="utf-8")
@@ -175,3 +227,159 @@ def test_lying_objects_are_refused():
 ])
 def test_otter_plumbing_cells_are_recognised(source, plumbing):
     assert grading._is_otter_plumbing(source) is plumbing
+
+
+def run_in_sandbox(grader, cells: list[str], variables: list[str]) -> tuple[str, dict]:
+    """Run cells in one sandbox of ``grader``; return its isolation and the last answers, decoded."""
+    scratch = Path(tempfile.mkdtemp(dir=grader.scratch_root))
+    process, receive = grader._start(grader._job(scratch, cells, variables))
+    try:
+        ready = json.loads(receive.recv_bytes())
+        report = {}
+        for _ in cells:
+            assert receive.poll(60)
+            report = json.loads(receive.recv_bytes())
+        return ready.get("isolation"), {k: answers.decode(v) for k, v in report.get("answers", {}).items()}
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.join(5)
+
+
+PROBES = """
+import ctypes, os, threading, multiprocessing
+libc = ctypes.CDLL(None, use_errno=True)
+class Limit(ctypes.Structure):
+    _fields_ = [("cur", ctypes.c_uint64), ("max", ctypes.c_uint64)]
+tiny = Limit(1, 1)
+pid, uid, gid = os.getpid(), os.getuid(), os.getgid()
+env = sorted(os.environ)
+args = repr(multiprocessing.current_process()._args)
+calls = {
+    "kill other": libc.kill(2, 0), "kill all": libc.kill(-1, 0), "tkill": libc.syscall(200, 1, 0),
+    "rt_sigqueueinfo": libc.syscall(129, 1, 10, None), "rt_tgsigqueueinfo": libc.syscall(297, 1, 1, 10, None),
+    "prlimit64 set": libc.syscall(302, 0, 7, ctypes.byref(tiny), None), "setrlimit": libc.syscall(160, 7, ctypes.byref(tiny)),
+    "setpriority": libc.setpriority(0, 0, 19), "sched_setaffinity": libc.syscall(203, 0, 8, ctypes.byref(ctypes.c_uint64(1))),
+    "ptrace": libc.ptrace(0, 0, None, None), "pidfd_open": libc.syscall(434, 1, 0),
+    "process_vm_readv": libc.syscall(310, 1, None, 0, None, 0, 0), "setsid": libc.setsid(), "setpgid": libc.setpgid(0, 0),
+    "unshare": libc.unshare(0x10000000), "clone newuser": libc.syscall(56, 0x10000000 | 17, None, None, None, None),
+    "setuid": libc.syscall(105, 0),
+}
+refused = sorted(name for name, status in calls.items() if status != 0)
+reads_limit = libc.syscall(302, 0, 7, None, ctypes.byref(tiny)) == 0
+box = []
+threads = [threading.Thread(target=box.append, args=(1,)) for _ in range(16)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+threads_ran = len(box)
+"""
+
+
+@pytest.mark.slow
+def test_sandbox_is_pid_one_unprivileged_and_cannot_reach_the_grader():
+    grader = grading.Grader(timeout=TIMEOUT, sets={})
+    try:
+        assert grader.confine, grader.weak_reason
+        isolation, got = run_in_sandbox(grader, [PROBES], ["pid", "uid", "gid", "env", "args", "refused",
+                                                           "reads_limit", "threads_ran"])
+    finally:
+        grader.close()
+    assert not grader.scratch_root.exists(), "scratch folders left behind"
+    assert isolation == sandbox.FULL_ISOLATION
+    assert (got["pid"], got["uid"], got["gid"]) == (1, sandbox.SANDBOX_UID, sandbox.SANDBOX_GID)
+    assert got["args"] == "()" and "PWD" not in got["env"] and "OLDPWD" not in got["env"]
+    assert got["refused"] == sorted(["kill other", "kill all", "tkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
+                                     "prlimit64 set", "setrlimit", "setpriority", "sched_setaffinity", "ptrace",
+                                     "pidfd_open", "process_vm_readv", "setsid", "setpgid", "unshare",
+                                     "clone newuser", "setuid"])
+    assert got["reads_limit"] is True and got["threads_ran"] == 16
+
+
+@pytest.mark.slow
+def test_grading_from_a_clone_under_tmp_is_fully_confined():
+    """The repository under /tmp (readable paths under /tmp) must still give the full sandbox."""
+    with tempfile.TemporaryDirectory(dir="/tmp", prefix="coursepack-clone-") as tmp:
+        clone = Path(tmp) / "repo"
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+        shutil.rmtree(clone / "coursepack")
+        shutil.copytree(ROOT / "coursepack", clone / "coursepack",
+                        ignore=shutil.ignore_patterns("__pycache__"))  # the code as it is now, committed or not
+        script = ("import json, coursepack\n"
+                  "from coursepack.grading import grader\n"
+                  "from tests.test_grading import run_in_sandbox\n"
+                  "g = grader.Grader(timeout=5, sets={})\n"
+                  "isolation, got = run_in_sandbox(g, ['import os\\nuid = os.getuid()\\ntmp = os.listdir(\"/tmp\")'], ['uid', 'tmp'])\n"
+                  "g.close()\n"
+                  "print(json.dumps([coursepack.__file__, isolation, got['uid']]))\n")
+        done = subprocess.run([sys.executable, "-c", script], cwd=clone, capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "PYTHONPATH": str(clone)})
+        assert done.returncode == 0, done.stderr[-2000:]
+        where, isolation, uid = json.loads(done.stdout.splitlines()[-1])
+    assert where.startswith(tmp) and isolation == sandbox.FULL_ISOLATION and uid == sandbox.SANDBOX_UID
+
+
+def test_grading_refuses_without_the_full_sandbox(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(grading.Grader, "_probe", lambda self: ("", "user namespaces unavailable (testing)"))
+    (tmp_path / "subs").mkdir()
+    assert cli.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out")]) == 3
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "--allow-weak-sandbox" in error and "unavailable" in error
+    assert cli.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--allow-weak-sandbox"]) == 0
+
+
+@pytest.mark.slow
+def test_rows_are_appended_as_graded_and_a_rerun_resumes(tmp_path):
+    folder, out = tmp_path / "subs", tmp_path / "out"
+    folder.mkdir()
+    for name in ("correct_01-the-deployment.ipynb", "infiniteloop_01-the-deployment.ipynb"):
+        shutil.copy(SUBMISSIONS / name, folder / name)
+    command = [sys.executable, "-m", "coursepack.grading", str(folder), "--out", str(out), "--workers", "1",
+               "--timeout", "3"]
+    batch = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            if (out / "gradebook.csv").exists() and len((out / "gradebook.csv").read_text().splitlines()) >= 2:
+                break
+            time.sleep(0.2)
+    finally:
+        os.killpg(batch.pid, signal.SIGKILL)
+        batch.wait()
+    with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:
+        first = list(csv.DictReader(handle))
+    assert [r["file"] for r in first] == ["correct_01-the-deployment.ipynb"] and first[0]["total"] == "10"
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "Kept 1 row" in done.stdout, done.stdout + done.stderr
+    with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:
+        rows = {r["file"]: r for r in csv.DictReader(handle)}
+    assert set(rows) == {"correct_01-the-deployment.ipynb", "infiniteloop_01-the-deployment.ipynb"}
+    assert rows["infiniteloop_01-the-deployment.ipynb"]["total"] == "7"
+
+
+def test_multiindex_answers_travel_and_type_names_are_the_graders():
+    series = pd.Series([1, 2], index=pd.MultiIndex.from_arrays([["a", "b"], [1, 2]], names=["k", "n"]), name="x")
+    pd.testing.assert_series_equal(roundtrip(series), series)
+
+    class Meta(type):
+        def __eq__(cls, other):
+            return True
+
+        __hash__ = type.__hash__
+
+    class Lies(metaclass=Meta):
+        __qualname__ = "int"
+        __module__ = "builtins"
+
+    class Sub(list):
+        __qualname__ = "list"
+
+    assert repr(roundtrip(Lies())) == "<answer of unsupported type a class defined in the notebook>"
+    assert repr(roundtrip(Sub([1]))) == "<answer of unsupported type a subclass of list>"
+
+
+def test_duplicates_are_found_whatever_the_copy_suffix():
+    entries = [(Path(n), n, None) for n in ("alice_01-the-deployment.ipynb", "alice_01-the-deployment (1).ipynb",
+                                            "Alice_01-the-deployment - Copy.IPYNB", "bob_01-the-deployment.ipynb")]
+    assert cli._duplicates(entries, ["01-the-deployment"]) == {e[1] for e in entries[:3]}

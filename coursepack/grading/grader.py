@@ -11,14 +11,19 @@ Nothing in a submission is trusted. For each one:
    data tables are loaded once per grading run, and each process serves one submission only.
    Before any student code runs, that process confines itself (:func:`sandbox._confine`): in new user,
    mount, PID and network namespaces it pivots into a root holding only read-only system and
-   Python folders, ``coursepack/``, ``data/`` and its own scratch folder, so the repository, the
-   hidden tests, other submissions and the gradebook do not exist for it; seccomp then refuses
-   signals to other processes, running programs, ptrace and mounts. An audit hook
-   (:func:`sandbox._install_guard`) refuses file access outside the allowed folders, new processes,
-   signals, sockets and more, and is the only layer where user namespaces are unavailable
-   (the summary says which layer was used: PEP 578 hooks alone are defence in depth, not a
-   boundary). Each cell has a time limit (``--timeout``, default 30 s: interrupt, then kill);
-   printed output is counted and discarded; memory and file sizes are capped.
+   Python folders, ``coursepack/``, ``data/`` and an in-memory working folder with a disk quota
+   (wherever the repository lies, ``/tmp`` included), so the repository, the hidden tests, other
+   submissions and the gradebook do not exist for it; the notebook then runs as an unprivileged
+   user without capabilities, as PID 1 of its own PID namespace (ending it ends all it started),
+   with a short allowlisted environment, and seccomp refuses signals to other processes, setting
+   limits, priorities or affinity, ptrace, other processes' memory, pidfds, sessions, running
+   programs, mounts and new namespaces. An audit hook (:func:`sandbox._install_guard`) also refuses
+   file access outside the allowed folders, new processes, sockets and more. Confinement is all or
+   nothing: where it cannot be had, grading refuses to start unless weak sandboxes are allowed
+   explicitly (``--allow-weak-sandbox``: the audit hook alone, defence in depth, not a boundary);
+   the gradebook's ``sandbox`` column gives the mode of every row. Each cell has a time limit
+   (``--timeout``, default 30 s: interrupt, then kill), each notebook a total time budget and a cap
+   on code cells; printed output is counted and discarded; memory, file sizes and threads are capped.
 3. After every cell the process reports each graded answer variable as plain JSON data (ints,
    floats, strings, lists, dicts, NumPy scalars, pandas Timestamps, Series and DataFrames as
    values + dtypes); anything whose type is not *exactly* one of those is reported as unsupported.
@@ -44,6 +49,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import types
 from dataclasses import dataclass, field
 from multiprocessing import forkserver
@@ -62,6 +68,8 @@ MAX_MESSAGE_BYTES = 16 * 2**20  #: largest answer report accepted from a sandbox
 OUTPUT_LIMIT = 10 * 2**20  #: printed bytes beyond this are reported (all output is discarded)
 INTERRUPT_GRACE = 2.0  #: seconds a cell gets to stop after an interrupt before the process is killed
 STARTUP_TIMEOUT = 120.0  #: seconds for the fork server to start (imports and data validation)
+NOTEBOOK_TIME_LIMIT = 300.0  #: seconds all of a notebook's cells may take together
+MAX_CELLS = 400  #: code cells run per notebook; the rest are not run, and the row says so
 PLACEHOLDER = "_Type your answer here, replacing this text._"
 #: Status of a row, worst first. The worst problem met decides the status; ``message`` says more.
 STATUSES = ("invalid", "unmatched", "crashed", "timeout", "output-limit", "errors", "ok")
@@ -75,11 +83,12 @@ def match(path: Path, set_names) -> tuple[str | None, str]:
 
     The longest set name contained in the file's stem wins; the student id is what is left on
     either side, stripped of ``_``, ``-``, spaces and dots (``alice_01-the-deployment`` and
-    ``01-the-deployment_alice`` both give ``alice``). With nothing left, the id is the stem.
+    ``01-the-deployment_alice`` both give ``alice``). With nothing left, the id is the stem. Set names
+    and the ``.ipynb`` suffix are matched in any case.
     """
-    stem = path.stem
+    stem = path.name[:-len(".ipynb")] if path.name.lower().endswith(".ipynb") else path.stem
     for name in sorted(set_names, key=len, reverse=True):
-        at = stem.find(name)
+        at = stem.casefold().find(name.casefold()) if len(stem.casefold()) == len(stem) else stem.find(name)
         if at >= 0:
             parts = [stem[:at].strip("_- ."), stem[at + len(name):].strip("_- .")]
             return name, "_".join(p for p in parts if p) or stem
@@ -105,7 +114,8 @@ class Result:
     problems: list = field(default_factory=list)  #: plain-words notes, worst first
     failures: dict = field(default_factory=dict)  #: question -> list of failure messages
     written: dict = field(default_factory=dict)  #: written question -> the student's answer
-    isolation: str = ""
+    isolation: str = ""  #: the sandbox the code ran in ("not run" when no code ran)
+    answers: dict = field(default_factory=dict, repr=False)  #: the last answers reported, encoded
 
     @property
     def total(self) -> float:
@@ -118,12 +128,22 @@ class Result:
         self.problems.append(problem)
 
 
+class SandboxUnavailable(RuntimeError):
+    """Full confinement (namespaces and seccomp) cannot be had here, and weak sandboxes were not allowed."""
+
+
 class Grader:
-    """Grades submissions: one fork server, sandboxes forked from it, checks run here."""
+    """Grades submissions: one fork server, sandboxes forked from it, checks run here.
+
+    Confinement is all or nothing: unless ``allow_weak_sandbox``, a Grader refuses to start
+    (:class:`SandboxUnavailable`) where a sandbox cannot reach :data:`sandbox.FULL_ISOLATION`.
+    """
 
     def __init__(self, *, timeout: float = 30.0, hide: list[Path] = (), names=None, only=None,
-                 sets: dict[str, ExerciseSet] | None = None):
+                 sets: dict[str, ExerciseSet] | None = None, allow_weak_sandbox: bool = False,
+                 notebook_time_limit: float = NOTEBOOK_TIME_LIMIT, max_cells: int = MAX_CELLS):
         self.timeout = timeout
+        self.notebook_time_limit, self.max_cells = notebook_time_limit, max_cells
         if sets is not None:  # given directly (tests)
             self.names, self.sets, self.broken = list(sets), sets, {}
         else:
@@ -147,7 +167,12 @@ class Grader:
             os.environ.pop("COURSEPACK_GRADER_PREWARM", None)
 
         self.confine = True  # until the probe says otherwise
-        self.confine = self._probe()
+        isolation, reason = self._probe()
+        self.confine = isolation == sandbox.FULL_ISOLATION
+        self.weak_reason = None if self.confine else reason
+        if not self.confine and not allow_weak_sandbox:
+            self.close()
+            raise SandboxUnavailable(f"full sandbox (namespaces+seccomp) unavailable: {reason}")
 
     def _job(self, scratch: Path, cells: list[str], variables: list[str]) -> dict:
         """What a sandbox process needs to know: where it runs, what it may read, what it runs."""
@@ -163,56 +188,91 @@ class Grader:
         send.close()
         return process, receive
 
-    def _probe(self) -> bool:
-        """Whether sandboxes can be confined by namespaces here (one throw-away sandbox)."""
+    def _probe(self) -> tuple[str, str]:
+        """``(isolation reached, why not full)`` from one throw-away sandbox."""
         scratch = Path(tempfile.mkdtemp(dir=self.scratch_root))
         process, receive = self._start(self._job(scratch, [], []))
         try:
             ready = json.loads(receive.recv_bytes(MAX_MESSAGE_BYTES)) if receive.poll(STARTUP_TIMEOUT) else {}
-        except (EOFError, OSError):
+        except (EOFError, OSError, ValueError):
             ready = {}
         process.join(5)
+        if process.exitcode is None:
+            process.kill()
         receive.close()
         shutil.rmtree(scratch, ignore_errors=True)
-        return str(ready.get("isolation", "")).startswith("namespaces")
+        if not isinstance(ready, dict):
+            ready = {}
+        if ready.get("kind") == "refused":
+            return "", str(ready.get("reason"))[:300]
+        if not ready:
+            return "", f"the sandbox ended before reporting (exit code {process.exitcode})"
+        return str(ready.get("isolation", "")), "the sandbox reached only " + str(ready.get("isolation"))
 
     def close(self) -> None:
         shutil.rmtree(self.scratch_root, ignore_errors=True)
 
-    def grade(self, path: Path) -> Result:
-        """Grade one submission file; never raises for anything the file contains."""
+    def grade(self, path: Path, name: str | None = None, student: str | None = None) -> Result:
+        """Grade one submission file; never raises for anything the file contains.
+
+        ``name`` is the file's name in the gradebook (its path in the submissions folder) and
+        ``student`` the id to use when the file name leaves none. A file that is not a regular file
+        (a folder, a FIFO, a symbolic link, dangling or not) gets an ``invalid`` row and is never
+        opened for reading (a FIFO would block). Should the grader itself fail on a file, the row
+        keeps the id, set and answers found before that and says so (status ``crashed``).
+        """
         path = Path(path)
-        set_name, student = match(path, self.names)
-        result = Result(file=path.name, student=student, exercise_set=set_name or "")
+        set_name, matched = match(path, self.names)
+        if student and matched == path.stem:
+            matched = student
+        result = Result(file=name or path.name, student=matched, exercise_set=set_name or "",
+                        isolation="not run")
         try:
-            raw = path.read_bytes() if path.stat().st_size <= MAX_FILE_BYTES else None
-        except OSError as err:
-            result.worsen("invalid", f"could not read the file ({err.strerror})")
-            return result
+            self._grade(path, set_name, result)
+        except Exception as err:  # noqa: BLE001 - a grader bug on one file must cost that file nothing it earned
+            result.worsen("crashed", f"the grader could not handle this submission ({type(err).__name__}: "
+                                     f"{str(err)[:200]}); answers recorded before that were kept")
+            if result.answers and set_name in self.sets:
+                try:
+                    self._check(self.sets[set_name], result.answers, result)
+                except Exception:  # noqa: BLE001
+                    pass
+        return result
+
+    def _grade(self, path: Path, set_name: str | None, result: Result) -> None:
+        raw = _read_regular_file(path, result)
         if raw is None:
-            result.worsen("invalid", f"file larger than {MAX_FILE_BYTES // 2**20} MB; not read")
-            return result
+            return
         result.sha256 = hashlib.sha256(raw).hexdigest()
         if set_name is None:
             result.worsen("unmatched", f"the file name names no exercise set (expected one of: {', '.join(self.names)})")
-            return result
+            return
         if set_name not in self.sets:
             result.worsen("crashed", f"exercise set {set_name} could not be built: {self.broken.get(set_name)}")
-            return result
+            return
         exercise = self.sets[set_name]
         result.scores = {q.name: (None if q.manual else 0.0) for q in exercise.questions}
         result.possible = sum(q.points for q in exercise.auto)
         result.manual_possible = sum(q.points for q in exercise.questions if q.manual)
         notebook = _read_notebook(raw, result)
         if notebook is None:
-            return result
+            return
         cells = [c for c in notebook["cells"] if isinstance(c, dict)]
+        bad = [c for c in cells if not _plain_source(c.get("source", ""))]
+        if bad:
+            result.flags.append("malformed-cells")
+            result.problems.append(f"{len(bad)} cell(s) have a source that is not text; they were skipped")
+            cells = [c for c in cells if c not in bad]
         self._inspect(exercise, notebook, cells, result)
         code = {number: cell_source(c) for number, c in enumerate(cells, start=1)
                 if c.get("cell_type") == "code" and not _is_otter_plumbing(cell_source(c))}
+        if len(code) > self.max_cells:
+            result.flags.append("cell-limit")
+            result.worsen("errors", f"the notebook has {len(code)} code cells; only the first {self.max_cells} "
+                                    "(the per-notebook cell limit) were run")
+            code = dict(list(code.items())[:self.max_cells])
         answers = self._run(path, raw, code, exercise, result)
         self._check(exercise, answers, result)
-        return result
 
     def _inspect(self, exercise: ExerciseSet, notebook: dict, cells: list, result: Result) -> None:
         """Flag changed locked cells and test metadata; collect the written answers."""
@@ -251,14 +311,26 @@ class Grader:
         answers: dict = {}
         output = index = 0
         process, receive = self._start(self._job(scratch, list(code.values()), exercise.variables))
+        deadline = time.monotonic() + self.notebook_time_limit
         try:
             if not receive.poll(STARTUP_TIMEOUT):
                 result.worsen("crashed", "the sandbox did not start")
                 return answers
             ready = json.loads(receive.recv_bytes(MAX_MESSAGE_BYTES))
+            if not isinstance(ready, dict) or ready.get("kind") != "ready":
+                reason = str(ready.get("reason"))[:200] if isinstance(ready, dict) else "?"
+                result.isolation = "refused"
+                result.worsen("crashed", f"the sandbox could not be confined ({reason}); none of the code ran")
+                return answers
             result.isolation = str(ready.get("isolation", ""))[:40]
             while index < len(code):
-                if not receive.poll(self.timeout):
+                remaining = deadline - time.monotonic()
+                if not receive.poll(max(0.0, min(self.timeout, remaining))):
+                    if remaining <= self.timeout:
+                        result.flags.append("time-budget")
+                        result.worsen("timeout", f"the notebook ran longer than its total budget of "
+                                                 f"{self.notebook_time_limit:g} s; the run ended in cell {numbers[index]}")
+                        break
                     result.worsen("timeout", f"cell {numbers[index]} ran longer than {self.timeout:g} s and was interrupted")
                     os.kill(process.pid, signal.SIGINT)
                     if not receive.poll(INTERRUPT_GRACE):
@@ -270,15 +342,26 @@ class Grader:
                                              "the run ended there")
                     break
                 answers = report["answers"] if isinstance(report.get("answers"), dict) else answers
-                output = int(report.get("output") or 0)
-                if report.get("error") and not str(report["error"]).startswith("KeyboardInterrupt"):
-                    result.worsen("errors", f"cell {numbers[index]} raised {str(report['error'])[:300]}")
+                result.answers = answers
+                output = report.get("output")
+                output = output if type(output) is int else 0
+                error = str(report.get("error") or "")
+                if error and not error.startswith("KeyboardInterrupt"):
+                    result.worsen("errors", f"cell {numbers[index]} raised {error[:300]}")
+                    if "No space left on device" in error or "Disk quota" in error:
+                        if "disk-quota" not in result.flags:
+                            result.flags.append("disk-quota")
+                        result.problems.append(f"cell {numbers[index]} filled the working folder's quota of "
+                                               f"{sandbox.DISK_QUOTA // 2**20} MB")
                 if report.get("blocked"):
                     if "blocked-access" not in result.flags:
                         result.flags.append("blocked-access")
                     result.problems.append(f"cell {numbers[index]}: the sandbox refused "
-                                           + "; ".join(str(b)[:150] for b in report["blocked"][:3]))
+                                           + "; ".join(str(b)[:150] for b in list(report["blocked"])[:3]))
                 index += 1
+        except RecursionError:
+            result.worsen("crashed", f"the sandbox's report after cell {numbers[min(index, len(numbers) - 1)]} was "
+                                     "nested too deeply to read; answers reported before that were kept")
         except (EOFError, OSError, ValueError) as err:
             where = f"in cell {numbers[index]}" if index < len(numbers) else "at the end"
             result.worsen("crashed", f"the sandbox process ended {where} ({type(err).__name__}); "
@@ -312,7 +395,7 @@ class Grader:
                 result.flags.append("unsupported-answer-type")
         for name, value in env.items():
             if type(value) is Unsupported:
-                result.problems.append(f"`{name}` is of type {value.type_name}, which the grader does not accept; "
+                result.problems.append(f"`{name}` has a type the grader does not accept ({value.type_name}); "
                                        "use a plain int, float, str, list, dict, Series or DataFrame")
         for question in exercise.auto:
             score, failures = run_tests(question.test_file, env)
@@ -381,11 +464,59 @@ def _raised_in(err: BaseException, filename: str) -> bool:
     return tb is not None and tb.tb_frame.f_code.co_filename == filename
 
 
+def _read_regular_file(path: Path, result: Result) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file (not followed if a link, never blocking on a FIFO),
+    else None with the row marked ``invalid``."""
+    import stat
+
+    try:
+        info = os.lstat(path)
+    except OSError as err:
+        result.worsen("invalid", f"could not read the file ({err.strerror})")
+        return None
+    kinds = {stat.S_ISLNK: "a symbolic link (not followed)", stat.S_ISDIR: "a folder, not a notebook file",
+             stat.S_ISFIFO: "a named pipe (FIFO), not a notebook file", stat.S_ISSOCK: "a socket, not a file",
+             stat.S_ISCHR: "a device, not a file", stat.S_ISBLK: "a device, not a file"}
+    for test, what in kinds.items():
+        if test(info.st_mode):
+            if test is stat.S_ISLNK and not os.path.exists(path):
+                what = "a symbolic link to nothing (dangling)"
+            result.worsen("invalid", what)
+            return None
+    if info.st_size > MAX_FILE_BYTES:
+        result.worsen("invalid", f"file larger than {MAX_FILE_BYTES // 2**20} MB; not read")
+        return None
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as err:
+        result.worsen("invalid", f"could not read the file ({err.strerror})")
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):  # swapped since the lstat
+            result.worsen("invalid", "not a regular file")
+            return None
+        chunks, size = [], 0
+        while chunk := os.read(handle, 2**20):
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
+                result.worsen("invalid", f"file larger than {MAX_FILE_BYTES // 2**20} MB; not read")
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(handle)
+
+
+def _plain_source(source) -> bool:
+    """Whether a cell's source is what nbformat allows: a string or a list of strings."""
+    return type(source) is str or (type(source) is list and all(type(line) is str for line in source))
+
+
 def _read_notebook(raw: bytes, result: Result) -> dict | None:
     """The submission as a notebook dict, or None (status ``invalid``) if it is not one."""
     try:
         notebook = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:  # ValueError: e.g. a 5,000-digit int
         result.worsen("invalid", f"not a notebook: the file is not valid JSON ({type(err).__name__})")
         return None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list) or notebook.get("nbformat") != 4:

@@ -5,6 +5,7 @@ code (and all that the fork server preloads) is in one module.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -14,6 +15,13 @@ from coursepack.grading.answers import _exact_type, _type_name, encode
 
 MEMORY_LIMIT = 4 * 2**30  #: address space a sandbox may add to what the fork server uses
 FILE_SIZE_LIMIT = 64 * 2**20  #: largest file a sandbox may write in its scratch folder
+FULL_ISOLATION = "namespaces+seccomp"  #: the mode every sandbox must reach unless weak sandboxes are allowed
+SANDBOX_UID = SANDBOX_GID = 1000  #: the unprivileged user and group a submission runs as, inside its namespaces
+DISK_QUOTA = 64 * 2**20  #: size of the in-memory working folder a confined notebook may write in
+THREAD_LIMIT = 64  #: threads and processes a confined notebook may have at once
+#: The whole environment a notebook sees (nothing of the grader's: no paths, no PWD).
+ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "OMP_NUM_THREADS": "1",
+               "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1", "TZ": "UTC"}
 #: Modules loaded once in the fork server, so that no submission pays for them.
 PREWARM_MODULES = ("numpy", "pandas", "altair", "IPython", "otter", "coursepack.lessons.data", "coursepack.lessons.charts")
 
@@ -75,19 +83,27 @@ def _sandbox_main(conn, job: dict) -> None:
     """
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.setsid()  # its own process group, so that the grader can end it and anything it started
+    _forget_job()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     output = _CappedOutput()
     sys.stdout = sys.stderr = output
-    os.environ.update({"TMPDIR": job["scratch"], "HOME": job["scratch"], "MPLCONFIGDIR": job["scratch"]})
+    _set_environment(job["scratch"])
     os.chdir(job["scratch"])
     _limit_resources()
     isolation = "audit hook only"
-    if job["confine"] and _confine(job):
-        isolation = "namespaces+seccomp" if _seccomp() else "namespaces"
+    if job["confine"]:
+        problem = _confine(job)  # from here on, this process is PID 1 of its own PID namespace
+        if problem is None and not _seccomp():
+            problem = "seccomp filter refused by the kernel"
+        if problem is not None:  # never run student code half-confined
+            with contextlib.suppress(OSError):
+                conn.send_bytes(json.dumps({"kind": "refused", "reason": problem[:300]}).encode())
+            os._exit(70)
+        isolation = FULL_ISOLATION
         os.chdir(job["workdir"])
-        os.environ.update({"TMPDIR": "/tmp", "HOME": job["workdir"], "MPLCONFIGDIR": job["workdir"]})
+        _set_environment(job["workdir"], tmp="/tmp")
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
@@ -129,6 +145,25 @@ def _sandbox_main(conn, job: dict) -> None:
     send(b'{"kind": "done"}')
 
 
+def _set_environment(home: str, tmp: str | None = None) -> None:
+    """Replace the whole environment by :data:`ENVIRONMENT` plus the working folder as home."""
+    os.environ.clear()
+    os.environ.update({**ENVIRONMENT, "HOME": home, "TMPDIR": tmp or home, "MPLCONFIGDIR": home})
+
+
+def _forget_job() -> None:
+    """Drop the references multiprocessing keeps to the job and the report pipe
+    (``current_process()._args``...), so that student code cannot find them there."""
+    import multiprocessing
+
+    process = multiprocessing.current_process()
+    for name, empty in (("_args", ()), ("_kwargs", {}), ("_target", None)):
+        with contextlib.suppress(AttributeError):
+            setattr(process, name, empty)
+    with contextlib.suppress(AttributeError):
+        process._config.pop("authkey", None)
+
+
 def _report(index: int, error, output: int, blocked: list, namespace: dict, variables: list) -> bytes:
     """One cell's report: its error, printed bytes, refused actions and every answer, encoded."""
     answers = {}
@@ -150,9 +185,32 @@ class _NoGrader:
         return lambda *args, **kwargs: None
 
 
+import builtins as _builtins
+
+_mro = type.__dict__["__mro__"].__get__
+#: Python's own exception classes and their names, taken before any student code runs.
+_EXCEPTIONS = tuple((value, name) for name, value in vars(_builtins).items()
+                    if _exact_type(value) is type and issubclass(value, BaseException))
+
+
+def _exception_name(kind) -> str:
+    """A built-in exception's name, or "a subclass of X" (an exception class's own name is never asked)."""
+    for known, name in _EXCEPTIONS:
+        if kind is known:
+            return name
+    try:
+        for base in _mro(kind):
+            for known, name in _EXCEPTIONS:
+                if base is known:
+                    return f"an exception defined in the notebook (a subclass of {name})"
+    except Exception:  # noqa: BLE001
+        pass
+    return _type_name(kind)
+
+
 def _describe(exc: BaseException) -> str:
-    """``TypeName: message`` of an exception, short, never trusting its ``__str__``."""
-    name = _type_name(_exact_type(exc)).rsplit(".", 1)[-1]
+    """``TypeName: message`` of an exception, short, never trusting its ``__str__`` or its class's name."""
+    name = _exception_name(_exact_type(exc))
     try:
         text = BaseException.__str__(exc)
     except Exception:  # noqa: BLE001
@@ -181,37 +239,57 @@ def _limit_resources() -> None:
 
 _SYSCALLS = {  # syscall numbers: (x86_64, aarch64)
     "kill": (62, 129), "tkill": (200, 130), "tgkill": (234, 131), "ptrace": (101, 117),
+    "rt_sigqueueinfo": (129, 138), "rt_tgsigqueueinfo": (297, 240),
     "process_vm_readv": (310, 270), "process_vm_writev": (311, 271), "pidfd_open": (434, 434),
     "pidfd_send_signal": (424, 424), "pidfd_getfd": (438, 438), "execve": (59, 221), "execveat": (322, 281),
     "mount": (165, 40), "umount2": (166, 39), "pivot_root": (155, 41), "chroot": (161, 51),
     "unshare": (272, 97), "setns": (308, 268), "open_by_handle_at": (304, 265), "kcmp": (312, 272),
     "bpf": (321, 280), "perf_event_open": (298, 241), "userfaultfd": (323, 282), "keyctl": (250, 219),
+    "add_key": (248, 217), "request_key": (249, 218),
+    "prlimit64": (302, 261), "setrlimit": (160, 164), "setpriority": (141, 140), "ioprio_set": (251, 30),
+    "sched_setaffinity": (203, 122), "sched_setscheduler": (144, 119), "sched_setparam": (142, 118),
+    "sched_setattr": (314, 274), "migrate_pages": (256, 238), "move_pages": (279, 239),
+    "setsid": (112, 157), "setpgid": (109, 154), "setuid": (105, 146), "setgid": (106, 144),
+    "setreuid": (113, 145), "setregid": (114, 143), "setresuid": (117, 147), "setresgid": (119, 149),
+    "setfsuid": (122, 151), "setfsgid": (123, 152), "setgroups": (116, 159), "capset": (126, 91),
+    "clone": (56, 220), "clone3": (435, 435), "seccomp": (317, 277), "personality": (135, 92),
+    "acct": (163, 89), "swapon": (167, 224), "reboot": (169, 142), "init_module": (175, 105),
+    "finit_module": (313, 273), "delete_module": (176, 106), "kexec_load": (246, 104),
+    "iopl": (172, None), "ioperm": (173, None), "quotactl": (179, 60), "lookup_dcookie": (212, 18),
+    "fanotify_init": (300, 262), "name_to_handle_at": (303, 264), "syslog": (103, 116),
 }
 _ARCHES = {"x86_64": (0, 0xC000003E), "aarch64": (1, 0xC00000B7)}
 
 
-def _confine(job: dict) -> bool:
-    """Move this process into a file system that holds only what a notebook needs.
+def _confine(job: dict) -> str | None:
+    """Move this process into a file system that holds only what a notebook needs; None once done, else why not.
 
     In new user, mount, PID and network namespaces, a fresh root is assembled from read-only
     bind mounts of the system folders (``/usr``, ``/lib``...), Python's installation, the
-    ``coursepack`` package and ``data/``, plus the submission's scratch folder at
-    ``job["workdir"]``; the old root is detached, so the repository, the hidden tests, the other
-    submissions and the output folder are simply not there, and ``/proc`` and the network are
-    absent. A second user namespace then locks those mounts. Processes the code might start land
-    in the new PID namespace, where the grader's processes do not exist.
+    ``coursepack`` package and ``data/``, plus an in-memory working folder of :data:`DISK_QUOTA`
+    bytes at ``job["workdir"]`` holding a copy of the submission; the old root is detached, so the
+    repository, the hidden tests, the other submissions and the output folder are simply not there,
+    and ``/proc`` and the network are absent. A second user namespace then locks those mounts. The
+    notebook runs as the unprivileged :data:`SANDBOX_UID` with no capabilities, in a process that is
+    PID 1 of its own PID namespace (forked here): when it ends, everything it started ends too; the
+    process that forked it only waits, passes on interrupts and exits with its status.
 
-    Returns False, having changed nothing, where user namespaces are unavailable.
+    Readable paths may lie anywhere, ``/tmp`` included (a repository cloned under ``/tmp``).
+    Where user namespaces are unavailable, returns the reason having changed nothing; a failure
+    after that point is returned too, and the caller must then run no student code.
     """
     import ctypes
     import platform
+    import resource
 
     libc = ctypes.CDLL(None, use_errno=True)
     newns, newuser, newpid, newnet = 0x00020000, 0x10000000, 0x20000000, 0x40000000
     rdonly, nosuid, nodev, remount, bind, rec, private = 1, 2, 4, 32, 4096, 16384, 1 << 18
     uid, gid = os.getuid(), os.getgid()
-    if platform.machine() not in _ARCHES or libc.unshare(newns | newuser | newpid | newnet) != 0:
-        return False
+    if platform.machine() not in _ARCHES:
+        return f"no seccomp support written for {platform.machine()}"
+    if libc.unshare(newns | newuser | newpid | newnet) != 0:
+        return f"user namespaces unavailable ({os.strerror(ctypes.get_errno())})"
 
     def check(status: int, what: str) -> None:
         if status != 0:
@@ -222,10 +300,18 @@ def _confine(job: dict) -> bool:
                          fstype.encode() if fstype else None, flags, options.encode() if options else None),
               f"mount {target}")
 
+    def write_maps(proc: int, outer_uid: int, outer_gid: int) -> None:
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{SANDBOX_UID} {outer_uid} 1"),
+                           ("gid_map", f"{SANDBOX_GID} {outer_gid} 1")):
+            handle = os.open(name, os.O_WRONLY, dir_fd=proc)
+            try:
+                os.write(handle, text.encode())
+            finally:
+                os.close(handle)
+
     try:
-        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
-            with open(f"/proc/self/{name}", "w") as handle:
-                handle.write(text)
+        proc = os.open("/proc/self", os.O_RDONLY | os.O_DIRECTORY)  # this process's entry, kept past the pivot
+        write_maps(proc, uid, gid)
         mount(None, "/", flags=rec | private)
         scratch = os.open(job["scratch"], os.O_RDONLY | os.O_DIRECTORY)  # opened in this namespace
         # Open what must stay readable before the tmpfs hides /tmp: the repository may live under /tmp.
@@ -261,10 +347,19 @@ def _confine(job: dict) -> bool:
             os.close(handle)
         for device in ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"):
             bind_into_root(device, read_only=False)
-        os.mkdir(root + "/tmp", 0o1777)
+        os.makedirs(root + "/tmp", exist_ok=True)  # it may already hold readable paths that lie under /tmp
         os.chmod(root + "/tmp", 0o1777)
-        os.mkdir(root + job["workdir"])
-        mount(f"/proc/self/fd/{scratch}", root + job["workdir"], flags=bind)
+        workdir = root + job["workdir"]
+        os.makedirs(workdir, exist_ok=True)
+        mount("tmpfs", workdir, "tmpfs", nosuid | nodev, f"size={DISK_QUOTA},mode=700")
+        for name in os.listdir(scratch):  # the submission's copy: into the quota'd folder, read-only outside
+            source = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=scratch)
+            try:
+                with open(os.path.join(workdir, name), "wb") as target:
+                    while chunk := os.read(source, 2**20):
+                        target.write(chunk)
+            finally:
+                os.close(source)
         os.close(scratch)
         os.mkdir(root + "/.old")
         check(libc.syscall(_SYSCALLS["pivot_root"][_ARCHES[platform.machine()][0]],
@@ -273,32 +368,80 @@ def _confine(job: dict) -> bool:
         check(libc.umount2(b"/.old", 2), "detach the old root")  # MNT_DETACH
         os.rmdir("/.old")
         check(libc.unshare(newns | newuser), "lock the mounts")
-    except OSError:
-        os._exit(70)  # half-confined: no grade is better than a leak; the grader reports a crash
-    return True
+        write_maps(proc, SANDBOX_UID, SANDBOX_GID)
+        os.close(proc)
+        resource.setrlimit(resource.RLIMIT_NPROC, (THREAD_LIMIT, THREAD_LIMIT))  # counted in this namespace only
+        _drop_capabilities(libc)
+    except OSError as err:
+        return f"{err.strerror or err} ({err.filename or err.args[-1]})" if err.strerror else str(err)
+    return _become_pid_one(libc)
+
+
+def _drop_capabilities(libc) -> None:
+    """No capabilities left, in any set (``capset`` with version 3 and all zero)."""
+    import ctypes
+
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)()
+    if libc.capset(header, data) != 0:
+        raise OSError(ctypes.get_errno(), "drop capabilities")
+
+
+def _become_pid_one(libc) -> str | None:
+    """Fork: the child, PID 1 of the new PID namespace, goes on; this process waits for it and exits."""
+    try:
+        child = os.fork()
+    except OSError as err:
+        return f"could not start the namespace's first process ({err.strerror})"
+    if child == 0:
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: if the waiting process is killed, so is this
+        return None
+    def forward(signum, frame):
+        with contextlib.suppress(OSError):
+            os.kill(child, signum)
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, forward)
+    status = os.waitpid(child, 0)[1]
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 
 def _seccomp() -> bool:
     """Refuse, at the kernel, the system calls a notebook never needs and a sandbox escape would.
 
-    Signals may only go to this process itself; running programs, tracing or reading other
-    processes, pidfds, mounts and namespaces are refused with EPERM. Inherited by any child.
+    Signals may only go to this process itself (``kill``/``tgkill``; ``tkill``, queued signals and
+    pidfds are refused); resource limits may be read, never set (``prlimit64`` only with no new
+    limit); priorities, CPU affinity and scheduling, other processes' memory, ptrace, process
+    groups and sessions, user and group ids, capabilities, running programs, mounts, namespaces
+    (``clone`` with a namespace flag; ``clone3``, whose flags a filter cannot read, answers
+    ENOSYS so that threads fall back to ``clone``), keys, modules and more are refused with EPERM.
+    Inherited by any child.
     """
     import ctypes
     import platform
 
     column, arch = _ARCHES[platform.machine()]
     own_pid = os.getpid()
-    ld_w_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
-    allow, deny = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    ld_w_abs, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    allow, deny, nosys = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38  # ALLOW, ERRNO|EPERM, ERRNO|ENOSYS
+    namespaces = 0x7E020000  # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
     program = [(ld_w_abs, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, deny), (ld_w_abs, 0, 0, 0),
                (jge, 0, 1, 0x40000000), (ret, 0, 0, deny)]  # wrong ABI, x32 calls: refused
-    own_only = {_SYSCALLS[name][column] for name in ("kill", "tgkill")}
     for name, numbers in _SYSCALLS.items():
         number = numbers[column]
-        if number in own_only:  # allowed only with args[0] == own pid
+        if number is None:
+            continue
+        if name in ("kill", "tgkill"):  # allowed only with args[0] == own pid
             program += [(jeq, 0, 4, number), (ld_w_abs, 0, 0, 16), (jeq, 0, 1, own_pid), (ret, 0, 0, allow),
                         (ret, 0, 0, deny)]
+        elif name == "prlimit64":  # allowed only with new_limit (args[2]) NULL: reading a limit
+            program += [(jeq, 0, 6, number), (ld_w_abs, 0, 0, 32), (jeq, 0, 3, 0), (ld_w_abs, 0, 0, 36),
+                        (jeq, 0, 1, 0), (ret, 0, 0, allow), (ret, 0, 0, deny)]
+        elif name == "clone":  # threads and forks, never new namespaces
+            program += [(jeq, 0, 4, number), (ld_w_abs, 0, 0, 16), (jset, 1, 0, namespaces), (ret, 0, 0, allow),
+                        (ret, 0, 0, deny)]
+        elif name == "clone3":
+            program += [(jeq, 0, 1, number), (ret, 0, 0, nosys)]
         else:
             program += [(jeq, 0, 1, number), (ret, 0, 0, deny)]
     program.append((ret, 0, 0, allow))
