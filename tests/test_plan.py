@@ -101,3 +101,15 @@ def test_chapter_and_exercise_headers_match_the_plan():
     """The "Time:" line at the top of each chapter and exercise set states the plan's minutes."""
     problems = plan.header_mismatches(PLAN)
     assert not problems, "\n".join(problems)
+
+
+def test_injects_come_from_data_rows_and_open_a_round():
+    from coursepack.lessons import data
+
+    parts = {p["part"] for p in PLAN["simulation"]["run_sheets"][50]}
+    for inject in PLAN["simulation"]["injects"]:
+        assert inject["part"] in parts and inject["part"] != "Set-up"
+        table, ids = inject["row"].split(": ")
+        known = set(data.load(table)["id"])
+        for row_id in ids.split(", "):
+            assert row_id in known, f"inject cites {table}: {row_id}, which is not in data/{table}.csv"

@@ -86,6 +86,7 @@ def prepare(edition: str) -> None:
     write_if_changed(GENERATED / "plan-self-study.md", plan.render_self_study())
     write_if_changed(GENERATED / "plan-weights.md", plan.render_weights())
     write_if_changed(GENERATED / "plan-run-sheets.md", plan.render_run_sheets())
+    write_if_changed(GENERATED / "plan-injects.md", plan.render_injects())
     write_if_changed(GENERATED / "plan-chapter-times.md", plan.render_chapter_times())
     write_if_changed(GENERATED / "actors.md", actorspage.render())
     write_if_changed(GENERATED / "coursepack-data.zip", data_zip())

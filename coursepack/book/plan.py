@@ -149,6 +149,15 @@ def render_run_sheets(plan: dict | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_injects(plan: dict | None = None) -> str:
+    """The simulation's timed injects, in the order they are read out."""
+    plan = plan or load()
+    lines = ["| When it is read | Dated | What the chair reads out | Data row |", "|---|---|---|---|"]
+    for inject in plan["simulation"]["injects"]:
+        lines.append(f"| Start of {inject['part']} | {inject['date']:%d %B %Y} | {inject['text']} | *{inject['row']}* |")
+    return "\n".join(lines) + "\n"
+
+
 def render_chapter_times(plan: dict | None = None) -> str:
     """A table of each chapter's and exercise set's minutes (the instructor guide includes it)."""
     plan = plan or load()
