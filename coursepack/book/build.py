@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from coursepack.book import codebook, guide, sourcespage, syllabus
+from coursepack.book import actorspage, codebook, guide, plan, sourcespage, syllabus
 from coursepack.files import write_if_changed
 from coursepack.grading import learner
 
@@ -82,6 +82,13 @@ def prepare(edition: str) -> None:
     write_if_changed(GENERATED / "codebook.md", codebook.render())
     write_if_changed(GENERATED / "objectives.md", syllabus.render())
     write_if_changed(GENERATED / "rubrics.md", guide.render())
+    write_if_changed(GENERATED / "plan-sessions.md", plan.render_sessions())
+    write_if_changed(GENERATED / "plan-self-study.md", plan.render_self_study())
+    write_if_changed(GENERATED / "plan-weights.md", plan.render_weights())
+    write_if_changed(GENERATED / "plan-run-sheets.md", plan.render_run_sheets())
+    write_if_changed(GENERATED / "plan-injects.md", plan.render_injects())
+    write_if_changed(GENERATED / "plan-chapter-times.md", plan.render_chapter_times())
+    write_if_changed(GENERATED / "actors.md", actorspage.render())
     write_if_changed(GENERATED / "coursepack-data.zip", data_zip())
 
 
