@@ -39,7 +39,12 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 
+import pandas as pd
+
 SALT = "usip-dprk-russia-2024"
+
+#: Types to name in ``checks.answer(..., types)`` without importing anything in the test.
+DataFrame, Series, list_, set_, dict_ = pd.DataFrame, pd.Series, list, set, dict
 
 
 class Mistake(AssertionError):
@@ -108,6 +113,90 @@ def key(question: str, value, digits: int = 6) -> str:
     """The key of ``value`` as an answer to ``question``: 12 hex digits of a salted hash."""
     text = f"{SALT}|{question}|{canonical(value, digits)}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+# --- shapes: a well-formed answer of the wrong shape gets a message of its own ------------------
+
+
+def columns_like(table: str):
+    """A ``shape`` check: the answer has exactly the columns of the data table ``table``."""
+    def shape(value):
+        from coursepack.lessons import data
+
+        columns = list(data.load(table).columns)
+        if list(value.columns) != columns:
+            missing = [c for c in columns if c not in value.columns]
+            extra = [c for c in value.columns if c not in columns]
+            detail = (f" Missing: {', '.join(missing)}." if missing else "") + (f" Added: {', '.join(map(str, extra))}." if extra else "")
+            return f"Your DataFrame does not have the same columns as the table, in the same order.{detail} Keep every column: filter rows only."
+        if len(value) == 0:
+            return "Your DataFrame has no rows. Check the spelling of the value you compare with (capitals and spaces count)."
+        return None
+    return shape
+
+
+def list_of(kind, length: int):
+    """A ``shape`` check: a list of ``length`` values of type ``kind`` (``int`` accepts NumPy ints)."""
+    def shape(value):
+        if len(value) != length:
+            return f"Your list has {len(value)} values; the question asks for {length}, in the order it gives."
+        wrong = [v for v in value if not _is_one_of(v, (kind,))]
+        if wrong:
+            hint = _type_hint(wrong[0], (kind,))
+            return f"Each value should be {_describe_types((kind,))}, but one is {_a(type(wrong[0]).__name__)}.{hint}"
+        return None
+    return shape
+
+
+def set_of_ids(table: str, length: int | None = None):
+    """A ``shape`` check: a set of ids that all exist in the ``id`` column of the data table ``table``."""
+    def shape(value):
+        from coursepack.lessons import data
+
+        if not all(isinstance(v, str) for v in value):
+            return "Each element should be an id, a string in quotes, as in the id column."
+        known = set(data.load(table)["id"])
+        unknown = sorted(v for v in value if v not in known)
+        if unknown:
+            return f"These are not ids of the table: {', '.join(unknown)}. Copy them from the id column."
+        if length is not None and len(value) != length:
+            return f"Your set has {len(value)} ids; the question asks for {length}."
+        return None
+    return shape
+
+
+def labels(question: str, value, name: str, ids, options, *, key: str, item_keys: Mapping[str, str] | None = None,
+           mistakes: Mapping[str, str] | None = None, read: str | None = None) -> None:
+    """The public check of a labelling answer: a dict from each of ``ids`` to one of ``options``.
+
+    Right when its key matches; a recorded mistake gets its message; otherwise, if ``item_keys``
+    (``key(f"{question}:{id}", label)`` for each id) are given, the student learns how many labels
+    are right, not which.
+    """
+    not_yet(name, value)
+    if not isinstance(value, dict):
+        raise Mistake(f"`{name}` should be a dict, in curly brackets: {{\"id\": \"label\", ...}}, but it is "
+                      f"{_a(type(value).__name__)}.{reread(read)}")
+    ids, options = list(ids), tuple(options)
+    missing, extra = [i for i in ids if i not in value], [str(k) for k in value if k not in ids]
+    if missing or extra:
+        raise Mistake("Your dict should have exactly the ids of the question as keys."
+                      + (f" Missing: {', '.join(missing)}." if missing else "")
+                      + (f" Not asked for: {', '.join(extra)}." if extra else ""))
+    odd = [f"{k}: {v!r}" for k, v in value.items() if v not in options]
+    if odd:
+        raise Mistake(f"Each value should be one of {', '.join(repr(o) for o in options)}, spelt exactly so. "
+                      f"Not one of them: {'; '.join(odd)}.")
+    got = globals()["key"](question, value)
+    if got == key:
+        return
+    if mistakes and got in mistakes:
+        raise Mistake(mistakes[got] + reread(read))
+    if item_keys:
+        right = sum(globals()["key"](f"{question}:{i}", value[i]) == item_keys.get(i) for i in ids)
+        raise Mistake(f"{right} of {len(ids)} labels are right. Reread each statement: who is speaking, and "
+                      f"could the statement be checked on the public record?{reread(read)}")
+    raise Mistake(f"Some labels are not right yet.{reread(read)}")
 
 
 # --- charts ----------------------------------------------------------------------------------------
