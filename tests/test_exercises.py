@@ -73,12 +73,12 @@ def test_a_vacuous_hidden_test_is_caught(tmp_path):
     for cell in nb["cells"]:
         if "def test_q3_value" in "".join(cell["source"]):
             cell["source"] = ('""" # BEGIN TEST CONFIG\nhidden: true\n""" # END TEST CONFIG\n'
-                              "def test_q3_value(days_to_ratification):\n    assert True\n")
+                              "def test_q3_value(report_gaps):\n    assert True\n")
     source.write_text(json.dumps(nb), encoding="utf-8")
     cache = tmp_path / "cache"
     problems = both_ways_problems([(learner.assign(source, cache=cache), exercises.load_set(source, cache=cache))],
                                   tmp_path / "graded")
-    assert problems == ["01-the-deployment: the blank learner notebook scores 2.0 on q3 (a test passes on a blank answer)"]
+    assert problems == ["01-the-deployment: the blank learner notebook scores 3.0 on q3 (a test passes on a blank answer)"]
 
 
 # --- no leaks ------------------------------------------------------------------------------------
@@ -177,10 +177,10 @@ def built():
 def test_secret_lines_are_found():
     """The leak test is only as good as this list: it must hold set 1's solutions and hidden tests."""
     lines = secret_lines(ROOT / "exercises" / "01-the-deployment.ipynb")
-    assert 'article_4_choice = 3' in lines
-    assert "assert days_to_ratification == 127, \"The number of days is not right. Check which two events you subtracted.\"" in lines
+    assert 'article_4_choice = 2' in lines
+    assert 'assert report_gaps == expected, "The numbers of days are not right."' in lines
     assert any(line.startswith("**Rubric") for line in lines)
-    assert not any("It looks like" in line for line in lines)  # public tests are not secret
+    assert not any("checks.answer(" in line for line in lines)  # public tests are not secret
 
 
 def test_no_secret_in_learner_folder_or_handout(built):
@@ -236,7 +236,7 @@ def test_book_pages_are_not_executed_and_instructor_pages_show_tests(tmp_path):
     assert all(not c.get("outputs") for c in page["cells"] if c["cell_type"] == "code")
     text = learner.book_exercises("instructor", tmp_path / "i")[0].read_text(encoding="utf-8")
     assert "hidden=True" in text and "# SOLUTION" not in text and "Rubric" in text
-    assert 'article_4_choice = 3' in text
+    assert 'article_4_choice = 2' in text
 
 
 # --- the hand-out runs on its own ----------------------------------------------------------------
@@ -261,7 +261,9 @@ def test_handout_notebooks_run_and_checks_work(built, tmp_path):
             assert not errors, f"{name}: {cell.source!r} failed: {errors[0].ename}: {errors[0].evalue}"
         if name == "01-the-deployment":
             shown = json.dumps([c.outputs for c in checks])
-            assert "It looks like you haven't replaced the ... with your answer yet." in shown
+            assert "You haven't replaced the `...`" in shown
+            assert "Error at line" not in shown and "Test case failed" not in shown
+            assert "Your progress: 0 of" in json.dumps([c.outputs for c in nb.cells if c.source.startswith("# Just run this cell: one line")])
 
 
 # --- public checks: right, blank and each likely mistake get the intended message ---------------
