@@ -275,7 +275,8 @@ def test_handout_notebooks_run_and_checks_work(built, tmp_path):
 MISTAKES = ROOT / "tests" / "fixtures" / "mistakes"
 #: Questions that are pure pandas mechanics (no understanding of the politics needed): at most 40% of a
 #: set's auto-graded points.
-MECHANICS = {"01-the-deployment": {"q1"}, "02-russias-strategy": set()}
+MECHANICS = {"01-the-deployment": {"q1"}, "02-russias-strategy": set(),
+             "03-korean-peninsula": {"q6"}, "04-chinas-view": {"q1", "q4"}, "05-what-next": {"q2", "q3", "q6"}}
 
 
 def question_cells(source: Path) -> dict[str, dict]:
