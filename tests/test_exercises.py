@@ -392,3 +392,84 @@ def test_at_most_40_percent_of_auto_points_are_mechanics(name):
     total = sum(q["points"] for q in questions.values())
     mechanical = sum(questions[q]["points"] for q in MECHANICS[name] if q in questions)
     assert mechanical <= 0.4 * total, f"{name}: {mechanical} of {total} auto-graded points are mechanics"
+
+
+def test_a_typo_in_the_answer_cell_is_reported_as_that_error():
+    """A cell that stops with an error leaves the old ``...``: the check quotes the error instead."""
+    from types import SimpleNamespace
+
+    from coursepack.grading import checks
+
+    def ran(source, error=None):
+        checks._record(SimpleNamespace(error_before_exec=None, error_in_exec=error, info=SimpleNamespace(raw_cell=source)))
+
+    ran("report_gaps = ...")
+    ran('report_gaps = [(event_date["duma-ratifies"] - first_public).days]', NameError("name 'event_date' is not defined"))
+    with pytest.raises(checks.Mistake) as failed:
+        checks.not_yet("report_gaps", ...)
+    assert "stopped with an error (NameError: name 'event_date' is not defined)" in str(failed.value)
+    assert "haven't replaced" not in str(failed.value)
+    ran("report_gaps = ...")
+    with pytest.raises(checks.Mistake, match="haven't replaced"):
+        checks.not_yet("report_gaps", ...)
+
+
+def test_the_student_sees_our_message_not_otters_report():
+    from coursepack.grading import checks
+
+    report = ("❌ Test case failed\nError at line 4 in test q3:\n      checks.answer(\n"
+              "Mistake: A number is negative: subtract the earlier date from the later one.")
+    assert checks.student_message(report) == "A number is negative: subtract the earlier date from the later one."
+    crashed = "❌ Test case failed\nError at line 2 in test q3:\n  x\nTypeError: unhashable type: 'list'"
+    assert checks.student_message(crashed).startswith("This answer could not be checked (TypeError")
+
+
+def grown_data(tmp: Path) -> Path:
+    """A copy of data/ with one plausible new row in each table the sets' keys come from."""
+    import csv
+
+    folder = tmp / "data"
+    shutil.copytree(ROOT / "data", folder)
+    rows = {
+        "troop_estimates.csv": {"id": "nis-2024-10-30-test", "date": "2024-10-30", "claimant": "National Intelligence Service (South Korea), via lawmakers",
+                                "claimant_country": "South Korea", "low": "3500", "high": "3500", "location": "in Russia",
+                                "note": "A plausible row added by the data-growth test.", "source_id": None},
+    }
+    for name, row in rows.items():
+        path = folder / name
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            fields, first = reader.fieldnames, next(reader)
+        row["source_id"] = row["source_id"] or first["source_id"]
+        with path.open("a", encoding="utf-8", newline="") as handle:
+            csv.DictWriter(handle, fieldnames=fields).writerow({f: row.get(f, "") for f in fields})
+    return folder
+
+
+@pytest.mark.parametrize("name", ["01-the-deployment"])
+def test_data_growth_keeps_both_ways(name, tmp_path, monkeypatch):
+    """With a new South Korean estimate in the data, the hidden tests (keys computed from the data)
+    still pass on the solution and fail on a blank answer, and the grown row changes an answer."""
+    import functools
+
+    from coursepack.lessons import data
+
+    source = ROOT / "exercises" / f"{name}.ipynb"
+    before = run_solution(source)
+    monkeypatch.setattr(data, "load", functools.partial(data.load, data_dir=grown_data(tmp_path)))
+    after = run_solution(source)
+    questions = question_cells(source)
+    changed = [q for q, entry in questions.items()
+               if exercises_canonical(before.get(test_variable(entry["hidden"][0]))) != exercises_canonical(after.get(test_variable(entry["hidden"][0])))]
+    assert changed, "the grown row changes no answer: the test proves nothing"
+    for q, entry in questions.items():
+        for test in entry["hidden"]:
+            value = after.get(test_variable(test))
+            assert check_message(test, value) is None, f"{q}: the solution fails its hidden test on grown data"
+            assert check_message(test, ...) is not None, f"{q}: a blank answer passes its hidden test on grown data"
+
+
+def exercises_canonical(value) -> str:
+    from coursepack.grading import checks
+
+    return checks.canonical(value)

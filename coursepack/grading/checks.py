@@ -149,7 +149,7 @@ def list_of(kind, length: int):
 
 
 def set_of_ids(table: str, length: int | None = None):
-    """A ``shape`` check: a set of ids that all exist in the ``id`` column of the data table ``table``."""
+    """A ``shape`` check: a list (or set) of ids that all exist in the ``id`` column of the data table ``table``."""
     def shape(value):
         from coursepack.lessons import data
 
@@ -160,7 +160,9 @@ def set_of_ids(table: str, length: int | None = None):
         if unknown:
             return f"These are not ids of the table: {', '.join(unknown)}. Copy them from the id column."
         if length is not None and len(value) != length:
-            return f"Your set has {len(value)} ids; the question asks for {length}."
+            return f"Your answer has {len(value)} ids; the question asks for {length}."
+        if len(set(value)) != len(value):
+            return "The same id appears twice: give two different rows."
         return None
     return shape
 
@@ -242,14 +244,15 @@ def reread(read: str | None) -> str:
 
 def answer(question: str, value, name: str, types=None, *, key: str | None = None,
            mistakes: Mapping[str, str] | None = None, otherwise: str = "That is not the answer yet.",
-           read: str | None = None, digits: int = 6, shape=None) -> None:
+           read: str | None = None, digits: int = 6, shape=None, unordered: bool = False) -> None:
     """The public check of one answer: returns quietly when it is right, else raises :class:`Mistake`.
 
     ``types`` is a type or tuple of types the answer must have (``int`` accepts NumPy integers too,
     ``float`` accepts any real number); ``shape`` an optional function that returns a message for a
     well-formed-but-wrong-shaped answer (or None); ``key`` the key of the right answer;
     ``mistakes`` maps the keys of likely wrong answers to what each one gets wrong; ``otherwise``
-    is the advice for any other answer; ``read`` the section to reread.
+    is the advice for any other answer; ``read`` the section to reread; ``unordered`` makes a list's
+    order not count (the grader cannot carry Python sets out of a notebook, so ask for a list).
     """
     not_yet(name, value)
     if types is not None:
@@ -263,7 +266,7 @@ def answer(question: str, value, name: str, types=None, *, key: str | None = Non
             raise Mistake(problem + reread(read))
     if key is None:
         return
-    got = globals()["key"](question, value, digits)
+    got = globals()["key"](question, set(value) if unordered else value, digits)
     if got == key:
         return
     if mistakes and got in mistakes:
