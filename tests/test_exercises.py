@@ -275,7 +275,7 @@ def test_handout_notebooks_run_and_checks_work(built, tmp_path):
 MISTAKES = ROOT / "tests" / "fixtures" / "mistakes"
 #: Questions that are pure pandas mechanics (no understanding of the politics needed): at most 40% of a
 #: set's auto-graded points.
-MECHANICS = {"01-the-deployment": {"q1"}, "02-russias-strategy": set()}
+MECHANICS = {"01-the-deployment": {"q1"}, "02-russias-strategy": {"q1", "q6"}}
 
 
 def question_cells(source: Path) -> dict[str, dict]:
@@ -434,6 +434,11 @@ def grown_data(tmp: Path) -> Path:
         "troop_estimates.csv": {"id": "nis-2024-10-30-test", "date": "2024-10-30", "claimant": "National Intelligence Service (South Korea), via lawmakers",
                                 "claimant_country": "South Korea", "low": "3500", "high": "3500", "location": "in Russia",
                                 "note": "A plausible row added by the data-growth test.", "source_id": None},
+        "russian_casualties.csv": {"id": "ukmod-2024-12-daily-test", "date_reported": "2025-01-05", "period_start": "2024-12-01",
+                                   "period_end": "2024-12-31", "measure": "daily average", "counts": "killed and wounded",
+                                   "low": "1585", "high": "1585", "claimant": "UK Ministry of Defence", "claimant_country": "United Kingdom",
+                                   "basis": "UK defence intelligence figures", "note": "A plausible row added by the data-growth test.",
+                                   "source_id": None},
     }
     for name, row in rows.items():
         path = folder / name
@@ -446,9 +451,9 @@ def grown_data(tmp: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("name", ["01-the-deployment"])
+@pytest.mark.parametrize("name", ["01-the-deployment", "02-russias-strategy"])
 def test_data_growth_keeps_both_ways(name, tmp_path, monkeypatch):
-    """With a new South Korean estimate in the data, the hidden tests (keys computed from the data)
+    """With a new South Korean estimate and a new UK monthly rate in the data, the hidden tests (keys computed from the data)
     still pass on the solution and fail on a blank answer, and the grown row changes an answer."""
     import functools
 
