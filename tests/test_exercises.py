@@ -275,7 +275,7 @@ def test_handout_notebooks_run_and_checks_work(built, tmp_path):
 MISTAKES = ROOT / "tests" / "fixtures" / "mistakes"
 #: Questions that are pure pandas mechanics (no understanding of the politics needed): at most 40% of a
 #: set's auto-graded points.
-MECHANICS = {"01-the-deployment": {"q1"}, "02-russias-strategy": {"q1", "q6"}}
+MECHANICS = {"01-the-deployment": {"q1"}, "02-russias-strategy": {"q1", "q6", "q7"}}
 
 
 def question_cells(source: Path) -> dict[str, dict]:

@@ -230,6 +230,35 @@ def chart_parts(spec: dict) -> dict:
     return {"mark": mark, "encoding": encoding, "rows": rows}
 
 
+def chart(question: str, spec, name: str, *, mark: str, encoding: Mapping[str, tuple[str, str]], id_field: str,
+          rows_key: str, mistakes: Mapping[str, str] | None = None, otherwise: str = "The chart does not show the right rows yet.",
+          read: str | None = None) -> None:
+    """The public check of a chart: its mark, its encodings (channel -> (field, type)) and which rows it draws.
+
+    The rows are compared by key: ``key(question, set of the rows' id_field values)``.
+    """
+    not_yet(name, spec)
+    if not isinstance(spec, dict):
+        raise Mistake(f"`{name}` should be the chart's spec: keep the line `{name} = checks.spec(chart)` after you build `chart`.")
+    parts = chart_parts(spec)
+    if parts["mark"] != mark:
+        raise Mistake(f"Your chart draws the mark {parts['mark']!r}; the question asks for {mark!r} (`mark_{mark}()`).{reread(read)}")
+    kinds = {"quantitative": "Q", "nominal": "N", "ordinal": "O", "temporal": "T"}
+    for channel, (field, kind) in encoding.items():
+        got = parts["encoding"].get(channel)
+        if got is None:
+            raise Mistake(f"Your chart has no {channel} encoding; put `{field}:{kinds.get(kind, kind)}` on {channel}.{reread(read)}")
+        if got != (field, kind):
+            raise Mistake(f"Your {channel} encoding is {got[0]!r} as {got[1]}; the question asks for `{field}:{kinds.get(kind, kind)}`.{reread(read)}")
+    ids = {row.get(id_field) for row in parts["rows"]}
+    got = globals()["key"](question, ids)
+    if got == rows_key:
+        return
+    if mistakes and got in mistakes:
+        raise Mistake(mistakes[got] + reread(read))
+    raise Mistake(otherwise + reread(read))
+
+
 # --- what the student sees -----------------------------------------------------------------------
 
 
