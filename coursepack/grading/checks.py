@@ -237,6 +237,8 @@ def chart(question: str, spec, name: str, *, mark: str, encoding: Mapping[str, t
 
     The rows are compared by key: ``key(question, set of the rows' id_field values)``.
     """
+    if spec is Ellipsis and not _failed_cell(name):
+        raise Mistake("You haven't replaced the `...` in `chart = ...` with your chart yet.")
     not_yet(name, spec)
     if not isinstance(spec, dict):
         raise Mistake(f"`{name}` should be the chart's spec: keep the line `{name} = checks.spec(chart)` after you build `chart`.")
