@@ -297,7 +297,7 @@ def question_cells(source: Path) -> dict[str, dict]:
     return questions
 
 
-def test_variable(test_source: str) -> str:
+def answer_variable(test_source: str) -> str:
     """The answer variable a test cell reads (its test function's only parameter)."""
     return re.search(r"def test_\w+\((\w+)\)", test_source).group(1)
 
@@ -324,7 +324,7 @@ def check_message(test_source: str, value) -> str | None:
     from coursepack.grading import checks
 
     try:
-        exec(compile(test_source, "<test>", "exec"), {test_variable(test_source): value})  # noqa: S102
+        exec(compile(test_source, "<test>", "exec"), {answer_variable(test_source): value})  # noqa: S102
     except AssertionError as err:
         return str(err)
     except Exception as err:  # noqa: BLE001 - shown as a check that could not run
@@ -350,7 +350,7 @@ def public_problems(source: Path) -> list[str]:
             problems.append(f"{q}: no public check")
             continue
         for test in entry["public"]:
-            var = test_variable(test)
+            var = answer_variable(test)
             value = namespace.get(var)
             got = check_message(test, value)
             if got is not None:
@@ -364,7 +364,7 @@ def public_problems(source: Path) -> list[str]:
         for fixture in mistakes.get(q, []):
             scope = dict(namespace)
             exec(fixture["code"], scope)  # noqa: S102 - our own fixture
-            var = test_variable(entry["public"][0])
+            var = answer_variable(entry["public"][0])
             value = scope[var]
             messages = [check_message(t, value) for t in entry["public"]]
             shown = " ".join(m for m in messages if m)
@@ -465,11 +465,11 @@ def test_data_growth_keeps_both_ways(name, tmp_path, monkeypatch):
     after = run_solution(source)
     questions = question_cells(source)
     changed = [q for q, entry in questions.items()
-               if exercises_canonical(before.get(test_variable(entry["hidden"][0]))) != exercises_canonical(after.get(test_variable(entry["hidden"][0])))]
+               if exercises_canonical(before.get(answer_variable(entry["hidden"][0]))) != exercises_canonical(after.get(answer_variable(entry["hidden"][0])))]
     assert changed, "the grown row changes no answer: the test proves nothing"
     for q, entry in questions.items():
         for test in entry["hidden"]:
-            value = after.get(test_variable(test))
+            value = after.get(answer_variable(test))
             assert check_message(test, value) is None, f"{q}: the solution fails its hidden test on grown data"
             assert check_message(test, ...) is not None, f"{q}: a blank answer passes its hidden test on grown data"
 
