@@ -275,7 +275,7 @@ def test_handout_notebooks_run_and_checks_work(built, tmp_path):
 MISTAKES = ROOT / "tests" / "fixtures" / "mistakes"
 #: Questions that are pure pandas mechanics (no understanding of the politics needed): at most 40% of a
 #: set's auto-graded points.
-MECHANICS = {"01-the-deployment": {"q1"}, "02-russias-strategy": set(),
+MECHANICS = {"01-the-deployment": {"q1"}, "02-russias-strategy": {"q1", "q6", "q7"},
              "03-korean-peninsula": {"q6"}, "04-chinas-view": {"q1", "q4"}, "05-what-next": {"q2", "q3", "q6"}}
 
 
@@ -298,7 +298,7 @@ def question_cells(source: Path) -> dict[str, dict]:
     return questions
 
 
-def test_variable(test_source: str) -> str:
+def answer_variable(test_source: str) -> str:
     """The answer variable a test cell reads (its test function's only parameter)."""
     return re.search(r"def test_\w+\((\w+)\)", test_source).group(1)
 
@@ -325,7 +325,7 @@ def check_message(test_source: str, value) -> str | None:
     from coursepack.grading import checks
 
     try:
-        exec(compile(test_source, "<test>", "exec"), {test_variable(test_source): value})  # noqa: S102
+        exec(compile(test_source, "<test>", "exec"), {answer_variable(test_source): value})  # noqa: S102
     except AssertionError as err:
         return str(err)
     except Exception as err:  # noqa: BLE001 - shown as a check that could not run
@@ -351,7 +351,7 @@ def public_problems(source: Path) -> list[str]:
             problems.append(f"{q}: no public check")
             continue
         for test in entry["public"]:
-            var = test_variable(test)
+            var = answer_variable(test)
             value = namespace.get(var)
             got = check_message(test, value)
             if got is not None:
@@ -365,7 +365,7 @@ def public_problems(source: Path) -> list[str]:
         for fixture in mistakes.get(q, []):
             scope = dict(namespace)
             exec(fixture["code"], scope)  # noqa: S102 - our own fixture
-            var = test_variable(entry["public"][0])
+            var = answer_variable(entry["public"][0])
             value = scope[var]
             messages = [check_message(t, value) for t in entry["public"]]
             shown = " ".join(m for m in messages if m)
@@ -393,3 +393,89 @@ def test_at_most_40_percent_of_auto_points_are_mechanics(name):
     total = sum(q["points"] for q in questions.values())
     mechanical = sum(questions[q]["points"] for q in MECHANICS[name] if q in questions)
     assert mechanical <= 0.4 * total, f"{name}: {mechanical} of {total} auto-graded points are mechanics"
+
+
+def test_a_typo_in_the_answer_cell_is_reported_as_that_error():
+    """A cell that stops with an error leaves the old ``...``: the check quotes the error instead."""
+    from types import SimpleNamespace
+
+    from coursepack.grading import checks
+
+    def ran(source, error=None):
+        checks._record(SimpleNamespace(error_before_exec=None, error_in_exec=error, info=SimpleNamespace(raw_cell=source)))
+
+    ran("report_gaps = ...")
+    ran('report_gaps = [(event_date["duma-ratifies"] - first_public).days]', NameError("name 'event_date' is not defined"))
+    with pytest.raises(checks.Mistake) as failed:
+        checks.not_yet("report_gaps", ...)
+    assert "stopped with an error (NameError: name 'event_date' is not defined)" in str(failed.value)
+    assert "haven't replaced" not in str(failed.value)
+    ran("report_gaps = ...")
+    with pytest.raises(checks.Mistake, match="haven't replaced"):
+        checks.not_yet("report_gaps", ...)
+
+
+def test_the_student_sees_our_message_not_otters_report():
+    from coursepack.grading import checks
+
+    report = ("❌ Test case failed\nError at line 4 in test q3:\n      checks.answer(\n"
+              "Mistake: A number is negative: subtract the earlier date from the later one.")
+    assert checks.student_message(report) == "A number is negative: subtract the earlier date from the later one."
+    crashed = "❌ Test case failed\nError at line 2 in test q3:\n  x\nTypeError: unhashable type: 'list'"
+    assert checks.student_message(crashed).startswith("This answer could not be checked (TypeError")
+
+
+def grown_data(tmp: Path) -> Path:
+    """A copy of data/ with one plausible new row in each table the sets' keys come from."""
+    import csv
+
+    folder = tmp / "data"
+    shutil.copytree(ROOT / "data", folder)
+    rows = {
+        "troop_estimates.csv": {"id": "nis-2024-10-30-test", "date": "2024-10-30", "claimant": "National Intelligence Service (South Korea), via lawmakers",
+                                "claimant_country": "South Korea", "low": "3500", "high": "3500", "location": "in Russia",
+                                "note": "A plausible row added by the data-growth test.", "source_id": None},
+        "russian_casualties.csv": {"id": "ukmod-2024-12-daily-test", "date_reported": "2025-01-05", "period_start": "2024-12-01",
+                                   "period_end": "2024-12-31", "measure": "daily average", "counts": "killed and wounded",
+                                   "low": "1585", "high": "1585", "claimant": "UK Ministry of Defence", "claimant_country": "United Kingdom",
+                                   "basis": "UK defence intelligence figures", "note": "A plausible row added by the data-growth test.",
+                                   "source_id": None},
+    }
+    for name, row in rows.items():
+        path = folder / name
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            fields, first = reader.fieldnames, next(reader)
+        row["source_id"] = row["source_id"] or first["source_id"]
+        with path.open("a", encoding="utf-8", newline="") as handle:
+            csv.DictWriter(handle, fieldnames=fields).writerow({f: row.get(f, "") for f in fields})
+    return folder
+
+
+@pytest.mark.parametrize("name", ["01-the-deployment", "02-russias-strategy"])
+def test_data_growth_keeps_both_ways(name, tmp_path, monkeypatch):
+    """With a new South Korean estimate and a new UK monthly rate in the data, the hidden tests (keys computed from the data)
+    still pass on the solution and fail on a blank answer, and the grown row changes an answer."""
+    import functools
+
+    from coursepack.lessons import data
+
+    source = ROOT / "exercises" / f"{name}.ipynb"
+    before = run_solution(source)
+    monkeypatch.setattr(data, "load", functools.partial(data.load, data_dir=grown_data(tmp_path)))
+    after = run_solution(source)
+    questions = question_cells(source)
+    changed = [q for q, entry in questions.items()
+               if exercises_canonical(before.get(answer_variable(entry["hidden"][0]))) != exercises_canonical(after.get(answer_variable(entry["hidden"][0])))]
+    assert changed, "the grown row changes no answer: the test proves nothing"
+    for q, entry in questions.items():
+        for test in entry["hidden"]:
+            value = after.get(answer_variable(test))
+            assert check_message(test, value) is None, f"{q}: the solution fails its hidden test on grown data"
+            assert check_message(test, ...) is not None, f"{q}: a blank answer passes its hidden test on grown data"
+
+
+def exercises_canonical(value) -> str:
+    from coursepack.grading import checks
+
+    return checks.canonical(value)

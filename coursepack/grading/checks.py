@@ -149,7 +149,7 @@ def list_of(kind, length: int):
 
 
 def set_of_ids(table: str, length: int | None = None):
-    """A ``shape`` check: a set of ids that all exist in the ``id`` column of the data table ``table``."""
+    """A ``shape`` check: a list (or set) of ids that all exist in the ``id`` column of the data table ``table``."""
     def shape(value):
         from coursepack.lessons import data
 
@@ -160,7 +160,9 @@ def set_of_ids(table: str, length: int | None = None):
         if unknown:
             return f"These are not ids of the table: {', '.join(unknown)}. Copy them from the id column."
         if length is not None and len(value) != length:
-            return f"Your set has {len(value)} ids; the question asks for {length}."
+            return f"Your answer has {len(value)} ids; the question asks for {length}."
+        if len(set(value)) != len(value):
+            return "The same id appears twice: give two different rows."
         return None
     return shape
 
@@ -228,6 +230,37 @@ def chart_parts(spec: dict) -> dict:
     return {"mark": mark, "encoding": encoding, "rows": rows}
 
 
+def chart(question: str, spec, name: str, *, mark: str, encoding: Mapping[str, tuple[str, str]], id_field: str,
+          rows_key: str, mistakes: Mapping[str, str] | None = None, otherwise: str = "The chart does not show the right rows yet.",
+          read: str | None = None) -> None:
+    """The public check of a chart: its mark, its encodings (channel -> (field, type)) and which rows it draws.
+
+    The rows are compared by key: ``key(question, set of the rows' id_field values)``.
+    """
+    if spec is Ellipsis and not _failed_cell(name):
+        raise Mistake("You haven't replaced the `...` in `chart = ...` with your chart yet.")
+    not_yet(name, spec)
+    if not isinstance(spec, dict):
+        raise Mistake(f"`{name}` should be the chart's spec: keep the line `{name} = checks.spec(chart)` after you build `chart`.")
+    parts = chart_parts(spec)
+    if parts["mark"] != mark:
+        raise Mistake(f"Your chart draws the mark {parts['mark']!r}; the question asks for {mark!r} (`mark_{mark}()`).{reread(read)}")
+    kinds = {"quantitative": "Q", "nominal": "N", "ordinal": "O", "temporal": "T"}
+    for channel, (field, kind) in encoding.items():
+        got = parts["encoding"].get(channel)
+        if got is None:
+            raise Mistake(f"Your chart has no {channel} encoding; put `{field}:{kinds.get(kind, kind)}` on {channel}.{reread(read)}")
+        if got != (field, kind):
+            raise Mistake(f"Your {channel} encoding is {got[0]!r} as {got[1]}; the question asks for `{field}:{kinds.get(kind, kind)}`.{reread(read)}")
+    ids = {row.get(id_field) for row in parts["rows"]}
+    got = globals()["key"](question, ids)
+    if got == rows_key:
+        return
+    if mistakes and got in mistakes:
+        raise Mistake(mistakes[got] + reread(read))
+    raise Mistake(otherwise + reread(read))
+
+
 # --- what the student sees -----------------------------------------------------------------------
 
 
@@ -242,14 +275,15 @@ def reread(read: str | None) -> str:
 
 def answer(question: str, value, name: str, types=None, *, key: str | None = None,
            mistakes: Mapping[str, str] | None = None, otherwise: str = "That is not the answer yet.",
-           read: str | None = None, digits: int = 6, shape=None) -> None:
+           read: str | None = None, digits: int = 6, shape=None, unordered: bool = False) -> None:
     """The public check of one answer: returns quietly when it is right, else raises :class:`Mistake`.
 
     ``types`` is a type or tuple of types the answer must have (``int`` accepts NumPy integers too,
     ``float`` accepts any real number); ``shape`` an optional function that returns a message for a
     well-formed-but-wrong-shaped answer (or None); ``key`` the key of the right answer;
     ``mistakes`` maps the keys of likely wrong answers to what each one gets wrong; ``otherwise``
-    is the advice for any other answer; ``read`` the section to reread.
+    is the advice for any other answer; ``read`` the section to reread; ``unordered`` makes a list's
+    order not count (the grader cannot carry Python sets out of a notebook, so ask for a list).
     """
     not_yet(name, value)
     if types is not None:
@@ -263,7 +297,7 @@ def answer(question: str, value, name: str, types=None, *, key: str | None = Non
             raise Mistake(problem + reread(read))
     if key is None:
         return
-    got = globals()["key"](question, value, digits)
+    got = globals()["key"](question, set(value) if unordered else value, digits)
     if got == key:
         return
     if mistakes and got in mistakes:
