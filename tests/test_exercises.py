@@ -73,12 +73,12 @@ def test_a_vacuous_hidden_test_is_caught(tmp_path):
     for cell in nb["cells"]:
         if "def test_q3_value" in "".join(cell["source"]):
             cell["source"] = ('""" # BEGIN TEST CONFIG\nhidden: true\n""" # END TEST CONFIG\n'
-                              "def test_q3_value(days_to_ratification):\n    assert True\n")
+                              "def test_q3_value(report_gaps):\n    assert True\n")
     source.write_text(json.dumps(nb), encoding="utf-8")
     cache = tmp_path / "cache"
     problems = both_ways_problems([(learner.assign(source, cache=cache), exercises.load_set(source, cache=cache))],
                                   tmp_path / "graded")
-    assert problems == ["01-the-deployment: the blank learner notebook scores 2.0 on q3 (a test passes on a blank answer)"]
+    assert problems == ["01-the-deployment: the blank learner notebook scores 3.0 on q3 (a test passes on a blank answer)"]
 
 
 # --- no leaks ------------------------------------------------------------------------------------
@@ -177,10 +177,10 @@ def built():
 def test_secret_lines_are_found():
     """The leak test is only as good as this list: it must hold set 1's solutions and hidden tests."""
     lines = secret_lines(ROOT / "exercises" / "01-the-deployment.ipynb")
-    assert 'article_4_choice = 3' in lines
-    assert "assert days_to_ratification == 127, \"The number of days is not right. Check which two events you subtracted.\"" in lines
+    assert 'article_4_choice = 2' in lines
+    assert 'assert report_gaps == expected, "The numbers of days are not right."' in lines
     assert any(line.startswith("**Rubric") for line in lines)
-    assert not any("It looks like" in line for line in lines)  # public tests are not secret
+    assert not any("checks.answer(" in line for line in lines)  # public tests are not secret
 
 
 def test_no_secret_in_learner_folder_or_handout(built):
@@ -236,7 +236,7 @@ def test_book_pages_are_not_executed_and_instructor_pages_show_tests(tmp_path):
     assert all(not c.get("outputs") for c in page["cells"] if c["cell_type"] == "code")
     text = learner.book_exercises("instructor", tmp_path / "i")[0].read_text(encoding="utf-8")
     assert "hidden=True" in text and "# SOLUTION" not in text and "Rubric" in text
-    assert 'article_4_choice = 3' in text
+    assert 'article_4_choice = 2' in text
 
 
 # --- the hand-out runs on its own ----------------------------------------------------------------
@@ -261,4 +261,221 @@ def test_handout_notebooks_run_and_checks_work(built, tmp_path):
             assert not errors, f"{name}: {cell.source!r} failed: {errors[0].ename}: {errors[0].evalue}"
         if name == "01-the-deployment":
             shown = json.dumps([c.outputs for c in checks])
-            assert "It looks like you haven't replaced the ... with your answer yet." in shown
+            assert "You haven't replaced the `...`" in shown
+            assert "Error at line" not in shown and "Test case failed" not in shown
+            assert "Your progress: 0 of" in json.dumps([c.outputs for c in nb.cells if c.source.startswith("# Just run this cell: one line")])
+
+
+# --- public checks: right, blank and each likely mistake get the intended message ---------------
+#
+# Each set's assign notebook is run in this process (setup and solution cells, no sandbox): fast, and
+# enough to call its public and hidden tests on the solution's answers, on ``...`` and on the wrong but
+# well-formed answers of tests/fixtures/mistakes/<set>.yml.
+
+MISTAKES = ROOT / "tests" / "fixtures" / "mistakes"
+#: Questions that are pure pandas mechanics (no understanding of the politics needed): at most 40% of a
+#: set's auto-graded points.
+MECHANICS = {"01-the-deployment": {"q1"}, "02-russias-strategy": {"q1", "q6", "q7"},
+             "03-korean-peninsula": {"q6"}, "04-chinas-view": {"q1", "q4"}, "05-what-next": {"q2", "q3", "q6"}}
+
+
+def question_cells(source: Path) -> dict[str, dict]:
+    """For each auto-graded question: its points, its solution code cells and its public and hidden test cells."""
+    questions = {}
+    for config, cells in exercises.question_blocks(source):
+        if config.get("manual"):
+            continue
+        entry = questions.setdefault(str(config["name"]), {"points": float(config.get("points") or 0),
+                                                          "solution": [], "public": [], "hidden": []})
+        for cell in cells:
+            text = exercises.cell_source(cell)
+            if cell["cell_type"] != "code":
+                continue
+            if "# BEGIN TEST CONFIG" in text:
+                entry["hidden" if re.search(r"hidden:\s*true", text) else "public"].append(text)
+            else:
+                entry["solution"].append(text)
+    return questions
+
+
+def answer_variable(test_source: str) -> str:
+    """The answer variable a test cell reads (its test function's only parameter)."""
+    return re.search(r"def test_\w+\((\w+)\)", test_source).group(1)
+
+
+def run_solution(source: Path) -> dict:
+    """Run a set's setup and solution cells in this process; return the namespace they made."""
+    from coursepack.grading import grader as grading
+
+    namespace: dict = {"grader": None}
+    in_tests = False
+    for cell in json.loads(source.read_text(encoding="utf-8"))["cells"]:
+        text = exercises.cell_source(cell)
+        if cell["cell_type"] == "raw":
+            marker = text.strip().upper()
+            in_tests = marker.startswith("# BEGIN TESTS") or (in_tests and not marker.startswith("# END TESTS"))
+            continue
+        if cell["cell_type"] == "code" and not in_tests and not grading._is_otter_plumbing(text):
+            exec(compile(text, f"{source.name}", "exec"), namespace)  # noqa: S102 - our own notebook
+    return namespace
+
+
+def check_message(test_source: str, value) -> str | None:
+    """Run one test cell on ``value``: None if it passes, else the message the student would see."""
+    from coursepack.grading import checks
+
+    try:
+        exec(compile(test_source, "<test>", "exec"), {answer_variable(test_source): value})  # noqa: S102
+    except AssertionError as err:
+        return str(err)
+    except Exception as err:  # noqa: BLE001 - shown as a check that could not run
+        return checks.student_message(f"{type(err).__name__}: {err}")
+    return None
+
+
+def fixtures(name: str) -> dict:
+    import yaml
+
+    path = MISTAKES / f"{name}.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def public_problems(source: Path) -> list[str]:
+    """Every way a set's public checks fall short of the pattern (empty when they are right)."""
+    from coursepack.grading import checks
+
+    namespace = run_solution(source)
+    questions, mistakes, problems = question_cells(source), fixtures(source.stem), []
+    for q, entry in questions.items():
+        if not entry["public"]:
+            problems.append(f"{q}: no public check")
+            continue
+        for test in entry["public"]:
+            var = answer_variable(test)
+            value = namespace.get(var)
+            got = check_message(test, value)
+            if got is not None:
+                problems.append(f"{q}: the solution fails its public check: {got} "
+                                f"(the solution's key is {checks.key(q, value)!r})")
+            blank = check_message(test, ...)
+            if not blank or "haven't replaced" not in blank:
+                problems.append(f"{q}: a blank answer gets {blank!r}, not the 'haven't replaced' message")
+        if not mistakes.get(q):
+            problems.append(f"{q}: no likely-mistake fixtures in tests/fixtures/mistakes/{source.stem}.yml")
+        for fixture in mistakes.get(q, []):
+            scope = dict(namespace)
+            exec(fixture["code"], scope)  # noqa: S102 - our own fixture
+            var = answer_variable(entry["public"][0])
+            value = scope[var]
+            messages = [check_message(t, value) for t in entry["public"]]
+            shown = " ".join(m for m in messages if m)
+            if fixture["says"] not in shown:
+                problems.append(f"{q}: the mistake {fixture['why']!r} gets {shown or 'a pass'!r}, not a message "
+                                f"with {fixture['says']!r} (its key is {checks.key(q, value)!r})")
+            if all(check_message(t, value) is None for t in entry["hidden"]):
+                problems.append(f"{q}: the mistake {fixture['why']!r} passes the hidden test: is it a right answer?")
+    return problems
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_public_checks_say_right_blank_and_each_mistake(name):
+    source = ROOT / "exercises" / f"{name}.ipynb"
+    if not any("checks.Feedback(grader)" in exercises.cell_source(c)
+               for c in json.loads(source.read_text(encoding="utf-8"))["cells"]):
+        pytest.skip(f"{name} does not use the public-check pattern yet")
+    problems = public_problems(source)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n in MECHANICS])
+def test_at_most_40_percent_of_auto_points_are_mechanics(name):
+    questions = question_cells(ROOT / "exercises" / f"{name}.ipynb")
+    total = sum(q["points"] for q in questions.values())
+    mechanical = sum(questions[q]["points"] for q in MECHANICS[name] if q in questions)
+    assert mechanical <= 0.4 * total, f"{name}: {mechanical} of {total} auto-graded points are mechanics"
+
+
+def test_a_typo_in_the_answer_cell_is_reported_as_that_error():
+    """A cell that stops with an error leaves the old ``...``: the check quotes the error instead."""
+    from types import SimpleNamespace
+
+    from coursepack.grading import checks
+
+    def ran(source, error=None):
+        checks._record(SimpleNamespace(error_before_exec=None, error_in_exec=error, info=SimpleNamespace(raw_cell=source)))
+
+    ran("report_gaps = ...")
+    ran('report_gaps = [(event_date["duma-ratifies"] - first_public).days]', NameError("name 'event_date' is not defined"))
+    with pytest.raises(checks.Mistake) as failed:
+        checks.not_yet("report_gaps", ...)
+    assert "stopped with an error (NameError: name 'event_date' is not defined)" in str(failed.value)
+    assert "haven't replaced" not in str(failed.value)
+    ran("report_gaps = ...")
+    with pytest.raises(checks.Mistake, match="haven't replaced"):
+        checks.not_yet("report_gaps", ...)
+
+
+def test_the_student_sees_our_message_not_otters_report():
+    from coursepack.grading import checks
+
+    report = ("❌ Test case failed\nError at line 4 in test q3:\n      checks.answer(\n"
+              "Mistake: A number is negative: subtract the earlier date from the later one.")
+    assert checks.student_message(report) == "A number is negative: subtract the earlier date from the later one."
+    crashed = "❌ Test case failed\nError at line 2 in test q3:\n  x\nTypeError: unhashable type: 'list'"
+    assert checks.student_message(crashed).startswith("This answer could not be checked (TypeError")
+
+
+def grown_data(tmp: Path) -> Path:
+    """A copy of data/ with one plausible new row in each table the sets' keys come from."""
+    import csv
+
+    folder = tmp / "data"
+    shutil.copytree(ROOT / "data", folder)
+    rows = {
+        "troop_estimates.csv": {"id": "nis-2024-10-30-test", "date": "2024-10-30", "claimant": "National Intelligence Service (South Korea), via lawmakers",
+                                "claimant_country": "South Korea", "low": "3500", "high": "3500", "location": "in Russia",
+                                "note": "A plausible row added by the data-growth test.", "source_id": None},
+        "russian_casualties.csv": {"id": "ukmod-2024-12-daily-test", "date_reported": "2025-01-05", "period_start": "2024-12-01",
+                                   "period_end": "2024-12-31", "measure": "daily average", "counts": "killed and wounded",
+                                   "low": "1585", "high": "1585", "claimant": "UK Ministry of Defence", "claimant_country": "United Kingdom",
+                                   "basis": "UK defence intelligence figures", "note": "A plausible row added by the data-growth test.",
+                                   "source_id": None},
+    }
+    for name, row in rows.items():
+        path = folder / name
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            fields, first = reader.fieldnames, next(reader)
+        row["source_id"] = row["source_id"] or first["source_id"]
+        with path.open("a", encoding="utf-8", newline="") as handle:
+            csv.DictWriter(handle, fieldnames=fields).writerow({f: row.get(f, "") for f in fields})
+    return folder
+
+
+@pytest.mark.parametrize("name", ["01-the-deployment", "02-russias-strategy"])
+def test_data_growth_keeps_both_ways(name, tmp_path, monkeypatch):
+    """With a new South Korean estimate and a new UK monthly rate in the data, the hidden tests (keys computed from the data)
+    still pass on the solution and fail on a blank answer, and the grown row changes an answer."""
+    import functools
+
+    from coursepack.lessons import data
+
+    source = ROOT / "exercises" / f"{name}.ipynb"
+    before = run_solution(source)
+    monkeypatch.setattr(data, "load", functools.partial(data.load, data_dir=grown_data(tmp_path)))
+    after = run_solution(source)
+    questions = question_cells(source)
+    changed = [q for q, entry in questions.items()
+               if exercises_canonical(before.get(answer_variable(entry["hidden"][0]))) != exercises_canonical(after.get(answer_variable(entry["hidden"][0])))]
+    assert changed, "the grown row changes no answer: the test proves nothing"
+    for q, entry in questions.items():
+        for test in entry["hidden"]:
+            value = after.get(answer_variable(test))
+            assert check_message(test, value) is None, f"{q}: the solution fails its hidden test on grown data"
+            assert check_message(test, ...) is not None, f"{q}: a blank answer passes its hidden test on grown data"
+
+
+def exercises_canonical(value) -> str:
+    from coursepack.grading import checks
+
+    return checks.canonical(value)

@@ -39,6 +39,8 @@ AUTOGRADER = BUILD / "autograder"
 
 #: Parts of the ``coursepack`` package that are tooling for authors and instructors, not needed by learners.
 TOOLING = {"grading", "files.py", "book/build.py", "book/codebook.py", "book/sourcespage.py", "book/guide.py", "book/syllabus.py"}
+#: Parts of the tooling that learners do need: the public checks their notebooks call.
+LEARNER_TOOLS = {"grading/__init__.py", "grading/checks.py"}
 #: Fixed timestamp for zip entries, so an unchanged hand-out gives a byte-identical zip.
 ZIP_DATE = (2024, 10, 24, 0, 0, 0)
 NO_EXECUTION = {"execution_mode": "off"}
@@ -181,8 +183,8 @@ def handout_files(assigned_sets: list[AssignedSet]) -> dict[str, bytes]:
     package = ROOT / "coursepack"
     for path in sorted(package.rglob("*")):
         rel = path.relative_to(package)
-        if path.is_file() and "__pycache__" not in rel.parts and not TOOLING & {rel.parts[0], rel.as_posix()} \
-                and not rel.name.startswith("."):
+        wanted = rel.as_posix() in LEARNER_TOOLS or not TOOLING & {rel.parts[0], rel.as_posix()}
+        if path.is_file() and "__pycache__" not in rel.parts and wanted and not rel.name.startswith("."):
             files[f"coursepack/{rel.as_posix()}"] = path.read_bytes()
     data_dir = ROOT / "data"
     for path in sorted(data_dir.iterdir()):
