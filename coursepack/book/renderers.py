@@ -101,6 +101,19 @@ VEGA_MIMETYPE = "application/vnd.vega.v5+json"
 PLACEHOLDER_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
 
 
+#: The width of a chart in JupyterLab (a Vega expression). JupyterLab's renderer draws into vega-embed's
+#: element, an inline block as wide as what it holds, so the container's size says nothing: the chart takes
+#: the window's width less JupyterLab's bars and the cell's prompt (about 200 pixels; about 120 in a window
+#: under 760 pixels, where JupyterLab narrows them), up to :data:`WIDEST`.
+LIVE_WIDTH = f"max(150, min(windowSize()[0] - (windowSize()[0] < 760 ? 120 : 200), {WIDEST}))"
+
+
+def live_spec(spec: dict) -> dict:
+    """The Vega spec of a chart in JupyterLab: :func:`vega_spec`, sized from the window (:data:`LIVE_WIDTH`)."""
+    text = json.dumps(vega_spec(spec))
+    return json.loads(text.replace(json.dumps(CONTAINER_WIDTH)[1:-1], LIVE_WIDTH))
+
+
 def live_renderer(spec: dict, **metadata) -> tuple[dict, dict]:
     """Altair renderer for live notebooks: the chart compiled to Vega, drawn by JupyterLab itself.
 
@@ -109,7 +122,7 @@ def live_renderer(spec: dict, **metadata) -> tuple[dict, dict]:
     downloads a class does not need); pass ``embed_options`` to change that.
     """
     options = {"actions": False, "renderer": "svg", **metadata.get("embed_options", {})}
-    compiled = vega_spec(spec)
+    compiled = live_spec(spec)
     bundle = {VEGA_MIMETYPE: compiled, "image/png": PLACEHOLDER_PNG, "text/plain": chart_text(spec)}
     return bundle, {VEGA_MIMETYPE: {"embed_options": options}}
 
