@@ -217,17 +217,20 @@ def restart_and_run_all(page) -> None:
     page.locator(".jp-Dialog .jp-mod-accept").click()
 
 
-def save_notebook(page, lab: Lab, relpath: str, timeout: float = 15) -> None:
-    """File > Save Notebook; wait until the file on disk is newer than before."""
+def save_notebook(page, lab: Lab, relpath: str, tries: int = 3, timeout: float = 8) -> None:
+    """Save with Ctrl+S (again if the file did not change); wait until the file on disk is newer than before."""
     path = lab.root / relpath
     before = path.stat().st_mtime_ns
-    menu(page, "File", "Save Notebook")
-    deadline = time.monotonic() + timeout
-    while path.stat().st_mtime_ns == before:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{relpath} was not saved within {timeout} s")
-        time.sleep(0.2)
-    time.sleep(0.5)  # the write is done when the server answers; let it finish
+    for _ in range(tries):
+        page.locator(".jp-NotebookPanel .jp-InputPrompt").first.click()  # the notebook has the focus, in command mode
+        page.keyboard.press("Control+s")
+        deadline = time.monotonic() + timeout
+        while path.stat().st_mtime_ns == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if path.stat().st_mtime_ns != before:
+            time.sleep(0.5)  # the write is done when the server answers; let it finish
+            return
+    raise AssertionError(f"{relpath} was not saved after {tries} tries of Ctrl+S:\n{lab.log_tail(1500)}")
 
 
 def rename_notebook(page, new_name: str) -> None:
