@@ -11,7 +11,8 @@ aborted and recorded, and must not happen. The tests run all cells (Run > Run Al
 * every exercise set, renamed in JupyterLab to the hand-in name ``student_NN-name.ipynb`` and restarted with
   Kernel > Restart Kernel and Run All Cells: otter finds its checks;
 
-* chapter 1: every chart draws; the "As of" widget moves with the arrow keys and its HTML result is
+* chapter 1: every chart draws; its MyST renders (jupyterlab-myst): no raw roles or labels, quick-check answers
+  folded; the "As of" widget moves with the arrow keys and its HTML result is
   recomputed by the kernel; the chart's "Days after" slider moves back and the chart redraws with fewer
   points;
 * exercise set 1: its chart draws; ``grader.check("q1")`` fails a wrong answer with a hint, then passes
@@ -146,6 +147,15 @@ def test_chapter_01_charts_and_widgets_work_offline(lab, browser):
     assert int(slider.input_value()) == start - 6
     page.wait_for_function("([svg, n]) => svg.querySelectorAll('.mark-symbol path').length < n",
                            arg=[marks.element_handle(), shown])
+
+    # MyST renders as in the book (jupyterlab-myst): no raw roles or labels, quick-check answers folded.
+    myst = page.evaluate("""() => {
+        const text = [...document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown')].map(c => c.innerText).join('\\n');
+        const checks = [...document.querySelectorAll('.jp-MarkdownCell details')].filter(d => d.textContent.includes('Quick check'));
+        return {raw: ['{term}', '{doc}', '(ch-', ':class: dropdown', '```{'].filter(r => text.includes(r)),
+                checks: checks.length, open: checks.filter(d => d.open).length};
+    }""")
+    assert not myst["raw"] and myst["checks"] and not myst["open"], myst
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     chart.scroll_into_view_if_needed()
