@@ -28,16 +28,21 @@ from tests.browser import CHROMIUM, launch
 
 LOCAL_HOSTS = {"127.0.0.1"}
 
-# User settings for the throwaway server: no news or update checks, and every cell kept in the page
-# (no virtual scrolling) so that selectors see all outputs.
-SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+# The settings the course pack installs into .venv (jupyter-config/, installed by the Makefile): the server runs
+# with JupyterLab's defaults plus these, and nothing of the test's own.
+ROOT = Path(__file__).resolve().parent.parent
+PREFIX = Path(sys.prefix)
+INSTALLED_CONFIG = {
+    "lab/settings/overrides.json": PREFIX / "share" / "jupyter" / "lab" / "settings" / "overrides.json",
+    "jupyter_server_config.d/coursepack.json": PREFIX / "etc" / "jupyter" / "jupyter_server_config.d" / "coursepack.json",
+    "labconfig/page_config.json": PREFIX / "etc" / "jupyter" / "labconfig" / "page_config.json",
 }
 
-# The server fetches no news, checks for no updates and asks PyPI about no extension.
-SERVER_CONFIG = {"LabApp": {"news_url": None, "extension_manager": "readonly",
-                            "check_for_updates_class": "jupyterlab.handlers.announcements.NeverCheckForUpdate"}}
+
+def missing_config() -> list[str]:
+    """The project's JupyterLab settings files not installed, or installed out of date, in this environment."""
+    return [f"jupyter-config/{name} -> {installed}" for name, installed in INSTALLED_CONFIG.items()
+            if not installed.exists() or installed.read_bytes() != (ROOT / "jupyter-config" / name).read_bytes()]
 
 
 @dataclass
@@ -88,12 +93,7 @@ def jupyterlab(root: Path, timeout: float = 45):
     for var, name in dirs.items():
         (home / name).mkdir()
         env[var] = str(home / name)
-    for name, value in SETTINGS.items():
-        path = home / "settings" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(value), encoding="utf-8")
     env["JUPYTER_PLATFORM_DIRS"] = "1"
-    (home / "config" / "jupyter_server_config.json").write_text(json.dumps(SERVER_CONFIG), encoding="utf-8")
     port, token = free_port(), secrets.token_hex(16)
     log = home / "jupyterlab.log"
     command = [
@@ -200,10 +200,46 @@ def kernel_idle(page) -> bool:
     return status.count() > 0 and status.first.get_attribute("data-status") == "idle"
 
 
+def menu(page, top: str, item: str) -> None:
+    """Choose ``item`` from the menu bar's ``top`` menu."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=top).first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
+
+
 def run_all_cells(page) -> None:
     """Run menu > Run All Cells."""
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    menu(page, "Run", "Run All Cells")
+
+
+def restart_and_run_all(page) -> None:
+    """Kernel menu > Restart Kernel and Run All Cells…, confirmed."""
+    menu(page, "Kernel", "Restart Kernel and Run All Cells")
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+
+
+def save_notebook(page, lab: Lab, relpath: str, tries: int = 3, timeout: float = 8) -> None:
+    """Save with Ctrl+S (again if the file did not change); wait until the file on disk is newer than before."""
+    path = lab.root / relpath
+    before = path.stat().st_mtime_ns
+    for _ in range(tries):
+        page.locator(".jp-NotebookPanel .jp-InputPrompt").first.click()  # the notebook has the focus, in command mode
+        page.keyboard.press("Control+s")
+        deadline = time.monotonic() + timeout
+        while path.stat().st_mtime_ns == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if path.stat().st_mtime_ns != before:
+            time.sleep(0.5)  # the write is done when the server answers; let it finish
+            return
+    raise AssertionError(f"{relpath} was not saved after {tries} tries of Ctrl+S:\n{lab.log_tail(1500)}")
+
+
+def rename_notebook(page, new_name: str) -> None:
+    """File > Rename Notebook…, as a student would: type the new name and confirm."""
+    menu(page, "File", "Rename Notebook")
+    field = page.locator(".jp-Dialog input")
+    field.fill(new_name)
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    page.locator(".jp-Dialog").wait_for(state="detached")
 
 
 def wait_until_done(page, timeout: float = 45_000) -> None:
@@ -219,11 +255,13 @@ def wait_until_done(page, timeout: float = 45_000) -> None:
     )
 
 
-# Chart outputs, whatever altair renderer made them: a Vega(-Lite) mime output, or HTML whose script calls
-# vegaEmbed. A chart has drawn when its output holds vega-embed's SVG marks or canvas.
+# Chart outputs, whatever altair renderer made them: drawn by JupyterLab's Vega renderer, a Vega(-Lite) mime
+# output, or HTML whose script calls vegaEmbed. A chart has drawn when its output holds vega-embed's SVG marks
+# or canvas.
 _CHARTS_JS = """() => {
     const outputs = [...document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output')];
-    const charts = outputs.filter(out => /vnd\\.vega/.test(out.dataset.mimeType || '')
+    const charts = outputs.filter(out => out.classList.contains('jp-RenderedVegaCommon5')
+        || /vnd\\.vega/.test(out.dataset.mimeType || '')
         || [...out.querySelectorAll('script')].some(s => s.textContent.includes('vegaEmbed(')));
     const drawn = charts.filter(out => out.querySelector('.vega-embed svg.marks, .vega-embed canvas'));
     const problems = charts.filter(out => !drawn.includes(out))

@@ -1,10 +1,18 @@
 """The student's session in JupyterLab, offline, in a real browser (Debian's Chromium through Playwright).
 
-One throwaway JupyterLab server (``tests/jupyterlab_session.py``) serves a temporary copy of chapter 1 and
-of the learner edition of exercise set 1. Every request the page makes to a host other than 127.0.0.1 is
-aborted and recorded. For each notebook the test runs all cells (Run > Run All Cells) and then:
+One throwaway JupyterLab server (``tests/jupyterlab_session.py``), with JupyterLab's defaults plus the settings
+the course pack installs (``jupyter-config/``) and nothing else, serves a temporary copy of the chapters and of
+the learner edition of the exercise sets. Every request the page makes to a host other than 127.0.0.1 is
+aborted and recorded, and must not happen. The tests run all cells (Run > Run All Cells) and then:
 
-* chapter 1: every chart draws; the "As of" widget moves with the arrow keys and its HTML result is
+* every chapter: its charts draw; saved, it is under :data:`SAVED_LIMIT` bytes; a second server, in a fresh
+  browser profile, opens the saved chapters and draws their charts without running anything (sizes and Run All
+  times go to ``_build/jupyterlab-chapters.json``);
+* every exercise set, renamed in JupyterLab to the hand-in name ``student_NN-name.ipynb`` and restarted with
+  Kernel > Restart Kernel and Run All Cells: otter finds its checks;
+
+* chapter 1: every chart draws; its MyST renders (jupyterlab-myst): no raw roles or labels, quick-check answers
+  folded; the "As of" widget moves with the arrow keys and its HTML result is
   recomputed by the kernel; the chart's "Days after" slider moves back and the chart redraws with fewer
   points;
 * exercise set 1: its chart draws; ``grader.check("q1")`` fails a wrong answer with a hint, then passes
@@ -14,7 +22,9 @@ Screenshots go to ``_build/screenshots/jupyterlab-chapter-01.png`` and ``jupyter
 """
 from __future__ import annotations
 
+import json
 import shutil
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -23,15 +33,21 @@ from playwright.sync_api import expect
 
 from coursepack.book.renderers import WIDEST
 from tests.jupyterlab_session import (
-    CHROMIUM, code_cell, jupyterlab, launch_chromium, offline_page, open_notebook, replace_source,
-    run_all_cells, wait_for_charts, wait_until_done,
+    CHROMIUM, code_cell, jupyterlab, launch_chromium, missing_config, offline_page, open_notebook,
+    rename_notebook, replace_source, restart_and_run_all, run_all_cells, save_notebook, wait_for_charts,
+    wait_until_done,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTER = ROOT / "notebooks" / "01-the-deployment.ipynb"
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+CHAPTER = CHAPTERS[0]
 LEARNER = ROOT / "_build" / "learner"
 EXERCISE = "01-the-deployment.ipynb"
+SETS = sorted(path.name for path in (ROOT / "exercises").glob("[0-9][0-9]-*.ipynb"))
 SCREENSHOTS = ROOT / "_build" / "screenshots"
+FIGURES = ROOT / "_build" / "jupyterlab-chapters.json"
+#: Bytes a chapter may take once saved after Run All: its charts are saved as their Vega specs.
+SAVED_LIMIT = 300_000
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 if not CHROMIUM.exists():
@@ -50,9 +66,13 @@ def lab(tmp_path_factory):
     """JupyterLab serving a temporary folder: notebooks/ (chapter 1) and learner/ (the hand-out)."""
     root = tmp_path_factory.mktemp("lab-root")
     (root / "notebooks").mkdir()
-    shutil.copy(CHAPTER, root / "notebooks")
+    for chapter in CHAPTERS:
+        shutil.copy(chapter, root / "notebooks")
     if (LEARNER / EXERCISE).exists():
         shutil.copytree(LEARNER, root / "learner", ignore=shutil.ignore_patterns("*.zip"))
+        (root / "handin").mkdir()
+        for name in SETS:
+            shutil.copy(LEARNER / name, root / "handin")
     with jupyterlab(root) as server:
         yield server
 
@@ -68,6 +88,12 @@ def browser(tmp_path):
             yield context
         finally:
             context.close()
+
+
+def test_the_course_settings_are_installed():
+    """JupyterLab in .venv reads the course pack's settings (no news, no update checks, no extension manager)."""
+    missing = missing_config()
+    assert not missing, f"not installed (run make lab, or make .venv/.installed): {missing}"
 
 
 def run_notebook(browser, lab, relpath: str):
@@ -122,10 +148,101 @@ def test_chapter_01_charts_and_widgets_work_offline(lab, browser):
     page.wait_for_function("([svg, n]) => svg.querySelectorAll('.mark-symbol path').length < n",
                            arg=[marks.element_handle(), shown])
 
+    # MyST renders as in the book (jupyterlab-myst): no raw roles or labels, quick-check answers folded.
+    myst = page.evaluate("""() => {
+        const text = [...document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown')].map(c => c.innerText).join('\\n');
+        const checks = [...document.querySelectorAll('.jp-MarkdownCell details')].filter(d => d.textContent.includes('Quick check'));
+        return {raw: ['{term}', '{doc}', '(ch-', ':class: dropdown', '```{'].filter(r => text.includes(r)),
+                checks: checks.length, open: checks.filter(d => d.open).length};
+    }""")
+    assert not myst["raw"] and myst["checks"] and not myst["open"], myst
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     chart.scroll_into_view_if_needed()
     page.screenshot(path=SCREENSHOTS / "jupyterlab-chapter-01.png")
     assert not [e for e in errors if e.startswith("uncaught")], errors
+
+
+def test_chapters_saved_after_run_all_are_small_and_redraw_when_reopened(lab, tmp_path):
+    """Each chapter: Run All, every chart draws, Save; the file is small. Then a fresh server and a fresh
+    browser profile open the saved copies: the charts draw from the saved outputs alone."""
+    from playwright.sync_api import sync_playwright
+
+    figures = {}
+    with sync_playwright() as playwright:
+        context = launch_chromium(playwright, tmp_path / "profile-1")
+        try:
+            for chapter in CHAPTERS:
+                relpath = f"notebooks/{chapter.name}"
+                page, offline, errors = offline_page(context)
+                page.set_default_timeout(15_000)
+                open_notebook(page, lab, relpath)
+                start = time.monotonic()
+                run_all_cells(page)
+                wait_until_done(page)
+                seconds = time.monotonic() - start
+                state = wait_for_charts(page)
+                assert state["charts"] and state["drawn"] == state["charts"], (chapter.name, state, errors)
+                save_notebook(page, lab, relpath)
+                size = (lab.root / relpath).stat().st_size
+                figures[chapter.name] = {"saved_bytes": size, "run_all_seconds": round(seconds, 1),
+                                         "charts": state["charts"], "blocked_requests": len(offline.blocked)}
+                assert not offline.blocked, f"{chapter.name}: the page tried to reach other hosts: {offline.blocked}"
+                page.close()
+        finally:
+            context.close()
+
+        saved = tmp_path / "saved"
+        shutil.copytree(lab.root / "notebooks", saved / "notebooks")
+        with jupyterlab(saved) as fresh:
+            context = launch_chromium(playwright, tmp_path / "profile-2")
+            try:
+                for chapter in CHAPTERS:
+                    page, offline, errors = offline_page(context)
+                    page.set_default_timeout(15_000)
+                    open_notebook(page, fresh, f"notebooks/{chapter.name}")
+                    state = wait_for_charts(page)
+                    figures[chapter.name]["charts_redrawn"] = state["drawn"]
+                    figures[chapter.name]["blocked_requests"] += len(offline.blocked)
+                    assert state["drawn"] == figures[chapter.name]["charts"], (
+                        f"{chapter.name} reopened: {state['drawn']} of {figures[chapter.name]['charts']} charts drew; "
+                        f"{state['problems']}")
+                    assert not offline.blocked, f"{chapter.name} reopened: requests to other hosts: {offline.blocked}"
+                    page.close()
+            finally:
+                context.close()
+    FIGURES.parent.mkdir(parents=True, exist_ok=True)
+    FIGURES.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+    too_big = {name: f["saved_bytes"] for name, f in figures.items() if f["saved_bytes"] >= SAVED_LIMIT}
+    assert not too_big, f"saved after Run All, these chapters are {SAVED_LIMIT:,} bytes or more: {too_big}"
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_exercise_renamed_to_the_hand_in_name_still_checks(lab, browser, name):
+    """A student renames the set to ``student_NN-name.ipynb`` (as the hand-in asks), restarts and runs all:
+    the first cell still finds the notebook and ``grader.check`` answers instead of failing."""
+    if not (LEARNER / name).exists():
+        pytest.skip(f"no learner notebook at {LEARNER / name}: run `python -m coursepack.grading.learner`")
+    page, offline, errors = offline_page(browser)
+    page.set_default_timeout(15_000)
+    open_notebook(page, lab, f"handin/{name}")
+    rename_notebook(page, f"student_{name}")
+    renamed = lab.root / "handin" / f"student_{name}"
+    deadline = time.monotonic() + 10
+    while not renamed.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert renamed.exists() and not (lab.root / "handin" / name).exists(), sorted(p.name for p in renamed.parent.iterdir())
+    restart_and_run_all(page)
+    wait_until_done(page, timeout=60_000)
+    init = code_cell(page, "grader = otter.Notebook(")
+    assert not init.locator(".jp-OutputArea-output").count(), init.inner_text()
+    check = page.locator(".jp-NotebookPanel .jp-CodeCell").filter(
+        has=page.locator(".cm-content", has_text="grader.check(")).first
+    output = check.locator(".jp-OutputArea-output")
+    expect(output.first).to_contain_text("results", timeout=20_000)  # otter's report on the blank answer
+    text = output.first.inner_text()
+    assert not any(failure in text for failure in ("FileNotFoundError", "No such file", "Traceback")), text
+    assert not offline.blocked, f"the page tried to reach other hosts: {offline.blocked}"
 
 
 def test_exercise_01_check_gives_feedback(lab, browser):

@@ -5,18 +5,14 @@ Vega here, with the pinned vl-convert, so that accessibility fixes are applied o
 
 * the book (``COURSEPACK_BOOK=1``, set by :mod:`coursepack.book.assets` for the kernels it starts): a small
   output drawn by the page's shared Vega (``coursepackDraw``, see :mod:`coursepack.book.assets`);
-* a live notebook (JupyterLab, nbval): a self-contained output carrying vl-convert's vega-embed bundle,
-  since a student's machine has only the pip packages.
+* a live notebook (JupyterLab, nbval): the compiled spec under the mimetype JupyterLab's own Vega renderer
+  draws, so a saved notebook keeps each chart in a few kilobytes and draws it offline when reopened.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import tempfile
-from functools import lru_cache
-from pathlib import Path
 
 BOOK_ENV = "COURSEPACK_BOOK"
 CHART_CLASS = "coursepack-chart"
@@ -95,39 +91,60 @@ def book_renderer(spec: dict, **metadata) -> dict:
     return {"text/html": html}
 
 
-# The chart output in a live notebook (JupyterLab): self-contained, so it draws offline. JupyterLab runs
-# output scripts in the page's global scope, so nothing here is declared globally (a second chart would
-# fail on a redeclared const), the bundle runs only once per page, and arrow keys pressed on the chart's
-# own controls stay with them instead of moving between notebook cells. vega-embed makes the element an
-# inline block, as wide as what it holds; the full width of the output area is what the chart sizes itself to.
-LIVE_HTML = """<div class="{cls}" data-controls="{controls}" style="width: 100%"></div>
-<script type="text/javascript">
-(function (spec, options) {{
-  const el = document.currentScript.previousElementSibling;
-  if (!window.vegaEmbed) {{ {bundle} }}
-  el.addEventListener("keydown", e => {{ if (e.target.matches("input, select")) e.stopPropagation(); }});
-  vegaEmbed(el, spec, options).catch(err => {{ el.textContent = "Chart error: " + err.message; throw err; }});
-}})({spec}, {options});
-</script>"""
+# The chart output in a live notebook (JupyterLab): the compiled Vega spec under the mimetype of JupyterLab's
+# built-in Vega renderer (@jupyterlab/vega5-extension, which draws Vega 5 and Vega-Lite 3 to 5: altair 6 emits
+# Vega-Lite 6, so the Vega that vl-convert compiles it to is what JupyterLab can draw). A saved chart is its
+# spec (kilobytes), drawn again offline whenever the notebook is opened, without running it.
+VEGA_MIMETYPE = "application/vnd.vega.v5+json"
+#: JupyterLab's renderer stores a PNG of each drawing in the notebook (about 100 kB a chart) unless the output
+#: already has one: this transparent pixel stands in for it (JupyterLab prefers the Vega to any image).
+PLACEHOLDER_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
 
 
-def live_renderer(spec: dict, **metadata) -> dict:
-    """Altair renderer for live notebooks: the chart bundle travels with the output (about 0.9 MB).
+#: The width of a chart in JupyterLab (a Vega expression). JupyterLab's renderer draws into vega-embed's
+#: element, an inline block as wide as what it holds, so the container's size says nothing: the chart takes
+#: the window's width less JupyterLab's bars and the cell's prompt (about 200 pixels; about 120 in a window
+#: under 760 pixels, where JupyterLab narrows them), up to :data:`WIDEST`.
+LIVE_WIDTH = f"max(150, min(windowSize()[0] - (windowSize()[0] < 760 ? 120 : 200), {WIDEST}))"
 
-    The vega-embed "..." actions menu is off by default (it has no accessible name and offers
+
+def live_spec(spec: dict) -> dict:
+    """The Vega spec of a chart in JupyterLab: :func:`vega_spec`, sized from the window (:data:`LIVE_WIDTH`)."""
+    text = json.dumps(vega_spec(spec))
+    return json.loads(text.replace(json.dumps(CONTAINER_WIDTH)[1:-1], LIVE_WIDTH))
+
+
+def live_renderer(spec: dict, **metadata) -> tuple[dict, dict]:
+    """Altair renderer for live notebooks: the chart compiled to Vega, drawn by JupyterLab itself.
+
+    The text of the output is the chart's title and description, for readers and viewers that draw no
+    Vega. Charts are drawn as SVG, which carries their accessible name and description. The vega-embed "..." actions menu is off by default (it has no accessible name and offers
     downloads a class does not need); pass ``embed_options`` to change that.
     """
-    options = {"actions": False, **metadata.get("embed_options", {})}
-    html = LIVE_HTML.format(cls=CHART_CLASS, controls=bound_controls(spec), bundle=chart_bundle(),
-                            spec=json.dumps(vega_spec(spec)), options=json.dumps(options))
-    return {"text/html": html}
+    options = {"actions": False, "renderer": "svg", **metadata.get("embed_options", {})}
+    compiled = live_spec(spec)
+    bundle = {VEGA_MIMETYPE: compiled, "image/png": PLACEHOLDER_PNG, "text/plain": chart_text(spec)}
+    return bundle, {VEGA_MIMETYPE: {"embed_options": options}}
+
+
+def chart_text(spec: dict) -> str:
+    """The chart's title and description as plain text (what a viewer without Vega shows)."""
+    title = spec.get("title", "")
+    if isinstance(title, dict):
+        title = title.get("text", "")
+    if isinstance(title, dict):  # a title that depends on the width: its one-line form
+        title = ""
+    if isinstance(title, list):
+        title = " ".join(title)
+    description = spec.get("description", "")
+    return "\n".join(part for part in (f"Chart: {title}" if title else "Chart", description) if part)
 
 
 def use_renderer() -> str:
     """Enable the altair renderer for this context and return its name.
 
     In the book build (``COURSEPACK_BOOK=1``) charts use :func:`book_renderer`; anywhere else (JupyterLab,
-    nbval) :func:`live_renderer`, which needs no CDN either.
+    nbval) :func:`live_renderer`, drawn by JupyterLab's own Vega: neither needs a CDN.
     """
     import altair as alt
 
@@ -141,24 +158,3 @@ def _vega_lite_version() -> str:
     import altair as alt
 
     return "v" + ".".join(alt.VEGALITE_VERSION.split(".")[:2])
-
-
-@lru_cache(maxsize=1)
-def chart_bundle() -> str:
-    """vega + vega-lite + vega-embed from the pinned vl-convert, for live notebooks (which have no npm files).
-
-    Making it takes seconds, so it is kept in the temporary folder, named by what it was made from:
-    every later kernel reads it back instead.
-    """
-    import vl_convert
-
-    made_from = f"vl-convert-python {vl_convert.__version__}, vega-lite {_vega_lite_version()}"
-    cached = Path(tempfile.gettempdir()) / f"coursepack-chart-bundle-{hashlib.sha256(made_from.encode()).hexdigest()[:16]}.js"
-    if cached.exists():
-        return cached.read_text(encoding="utf-8")
-    # The bundle declares top-level consts; the function scope keeps them from clashing with page scripts.
-    text = f"/* {made_from} */\n(function () {{\n{vl_convert.javascript_bundle(vl_version=_vega_lite_version())}\n}})();\n"
-    partial = cached.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(cached)  # atomic: a reader never sees half a bundle
-    return text

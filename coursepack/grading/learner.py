@@ -49,8 +49,28 @@ NO_EXECUTION = {"execution_mode": "off"}
 # --- notebooks for each audience -----------------------------------------------------------------
 
 
+#: The first cell of a learner notebook. otter's own names the notebook's file (``otter.Notebook("NN-name.ipynb")``),
+#: which breaks once a student saves it as ``jsmith_NN-name.ipynb``, as the hand-in asks. The checks travel in
+#: the notebook's metadata, so otter only needs to know which file the kernel runs: JupyterLab tells the
+#: kernel (IPython's ``__session__``, updated on renaming and read again on restarting); elsewhere the
+#: hand-out's name. The cell stays what the batch grader skips (``import otter`` and ``grader = otter.Notebook(...)``).
+INIT_CELL = """# Initialize Otter: the checks travel inside this notebook, so they work whatever you name the file
+import otter
+grader = otter.Notebook(globals().get("__session__") or "{name}.ipynb")"""
+
+#: The last cell of a learner notebook: how to hand it in (no PDF: otter's PDF needs pandoc and LaTeX).
+HAND_IN_CELL = """## Hand in
+
+Save this notebook (File > Save Notebook), rename it to your id and its name, for example
+`jsmith_{name}.ipynb`, then Kernel > Restart Kernel and Run All Cells to check that it runs from top to
+bottom. Hand in that `.ipynb` file. If your teacher asks for a zip instead, run `grader.export(pdf=False)`
+in a new cell: it writes one next to this notebook (a PDF would need pandoc and LaTeX, which the course
+does not install)."""
+
+
 def learner_notebook(assigned: AssignedSet, *, for_book: bool = False) -> dict:
-    """The learner notebook: no solutions, no hidden tests, no outputs.
+    """The learner notebook: no solutions, no hidden tests, no outputs; the first cell finds the notebook
+    under any name (:data:`INIT_CELL`) and the last says how to hand it in.
 
     ``for_book`` adds the myst-nb metadata that stops the book from executing the page.
     """
@@ -58,6 +78,9 @@ def learner_notebook(assigned: AssignedSet, *, for_book: bool = False) -> dict:
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
+            if "".join(cell["source"]).startswith("# Initialize Otter"):
+                cell["source"] = INIT_CELL.format(name=assigned.name)
+    nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source": HAND_IN_CELL.format(name=assigned.name)})
     if for_book:
         nb["metadata"]["mystnb"] = dict(NO_EXECUTION)
     return nb

@@ -118,12 +118,28 @@ def fill_width(chart: alt.TopLevelMixin):
     return chart.properties(width="container")
 
 
+def nothing_to_draw(frame: pd.DataFrame, what: str, title: str):
+    """An empty chart with a one-line note where ``frame`` has no rows, else None.
+
+    Why: a filter that keeps nothing (a misspelt name, a date outside the data) should say so in a sentence,
+    not end in a traceback from deep inside the chart.
+    """
+    if len(frame):
+        return None
+    note = (f"No {what} to draw: the table given has no rows. Check the filter that made it "
+            "(the spelling of a name, the dates) against the full table.")
+    chart = alt.Chart(alt.Data(values=[{"note": note}])).mark_text(align="left", x=5, fontSize=13).encode(text="note:N")
+    return chart.properties(title=title, description=note, height=40, width=600)
+
+
 def timeline(events: pd.DataFrame, title: str = "Timeline of events by actor"):
     """Events as points on a time axis, one row per actor, coloured by category.
 
     The time axis takes the width the actors' names leave. Hovering over a point (or tapping it) shows
-    the date and the description of the event.
+    the date and the description of the event. With no events, a note says so (:func:`nothing_to_draw`).
     """
+    if (empty := nothing_to_draw(events, "events", title)) is not None:
+        return empty
     chart = (
         alt.Chart(events)
         .mark_point(filled=True, size=90, opacity=0.9)
@@ -155,6 +171,8 @@ def estimate_ranges(estimates: pd.DataFrame, title: str = "Estimates of North Ko
     Colour is the government or body that made the claim; shape says what the figure counts (in
     Russia, in the Kursk region, or a planned total), so plans are never read as counts.
     """
+    if (empty := nothing_to_draw(estimates, "estimates", title)) is not None:
+        return empty
     base = alt.Chart(estimates).encode(
         x=alt.X("date:T", title="Date the estimate was made public", axis=alt.Axis(format="%d %b %Y", labelAngle=-30)),
         color=alt.Color("claimant_country:N", title="Claimant"),
@@ -189,6 +207,9 @@ def estimates_as_of_slider(estimates: pd.DataFrame, start: str = "2024-10-01", e
     """
     start_ts, end_ts = pd.Timestamp(start), pd.Timestamp(end)
     window = estimates[(estimates["date"] >= start_ts) & (estimates["date"] <= end_ts)].copy()
+    if (empty := nothing_to_draw(window, f"estimates between {start_ts:%d %B %Y} and {end_ts:%d %B %Y}",
+                                 "What had been claimed by a chosen day?")) is not None:
+        return empty
     window["day"] = (window["date"] - start_ts).dt.days
     days = alt.param(
         name="day", value=(ANALYSIS_DATE - start_ts).days,

@@ -17,6 +17,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from coursepack.lessons import charts
+from coursepack.lessons import widgets as explorers
 
 #: How a verdict in ``claims.csv`` turns into the outcome a Brier score needs (1 happened, 0 did not).
 #: Verdicts missing here ("mixed", "too early") are shown but not scored: a Brier
@@ -221,7 +222,7 @@ def forecast_form(forecasts: pd.DataFrame, answers: dict, label: str = "label", 
         slider.observe(record, names="value")
     record()
     intro = widgets.HTML("<p>Move each slider to your probability that the forecast would come true.</p>")
-    return widgets.VBox([intro, *sliders, summary])
+    return widgets.VBox([intro, *sliders, summary, explorers.rerun_note()])
 
 
 # --- scenarios -------------------------------------------------------------------------------------

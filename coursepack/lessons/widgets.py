@@ -11,6 +11,17 @@ import ipywidgets as widgets
 import pandas as pd
 
 
+#: What a form of sliders says under its controls: the cell that builds it starts them again from the values
+#: written in the notebook, so a student who only moved sliders would lose them on Run All.
+RERUN_NOTE = ("Running the notebook again (Run All, or this cell) puts the sliders back to the values written "
+              "in the cell above: to keep your choices, write them into that cell.")
+
+
+def rerun_note() -> widgets.HTML:
+    """The one line saying that running the cell again resets its sliders (:data:`RERUN_NOTE`)."""
+    return widgets.HTML(f"<p><em>{html.escape(RERUN_NOTE)}</em></p>")
+
+
 def latest_estimates(estimates: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
     """Each claimant's most recent estimate made public on or before ``date``.
 
