@@ -14,6 +14,7 @@ PAGES = {
     "notebooks/01-the-deployment.html": "Learning objectives",
     "book/_generated/exercises/01-the-deployment.html": "Question 1",
     "book/glossary.html": "Article 4",
+    "book/pandas-primer.html": "Boolean filters",
     "book/_generated/sources-and-data.html": "Every source",
     "book/_generated/codebook.html": "Rules between tables",
     "book/bibliography.html": "Glantz",
@@ -72,8 +73,8 @@ def test_instructor_edition_has_solutions_rubrics_and_briefs():
     for page in ["book/instructor-guide.html", "book/_generated/rubrics.html", "book/simulation-briefs.html"]:
         assert (html / page).exists(), f"instructor edition lacks {page}"
     exercise = (html / "book/_generated/exercises/01-the-deployment.html").read_text(encoding="utf-8")
-    assert "days_to_ratification" in exercise and "BEGIN SOLUTION" not in exercise
-    assert "127" in exercise, "the instructor exercise page should show the solution's tests"
+    assert "report_gaps" in exercise and "BEGIN SOLUTION" not in exercise
+    assert "The numbers of days are not right." in exercise, "the instructor exercise page should show the solution's tests"
 
 
 def test_outputs_are_forgotten_only_when_package_or_data_change(tmp_path):

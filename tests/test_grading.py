@@ -29,7 +29,7 @@ from coursepack.grading import grader as grading
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SUBMISSIONS = FIXTURES / "submissions"
-QUESTIONS = ["q1", "q2", "q3", "q4", "q5"]
+QUESTIONS = ["q1", "q2", "q3", "q4", "q5", "q6"]
 TIMEOUT = 5  # seconds per cell: long enough for any honest cell, short enough for the infinite loop
 
 
@@ -126,8 +126,8 @@ def test_feedback_has_failures_and_written_answers_but_no_hidden_test_text(grade
     correct = (out / "feedback" / "correct_01-the-deployment.md").read_text(encoding="utf-8")
     assert "Figures counted different things" in correct  # the written answer, for the human grader
     partial = (out / "feedback" / "partial_01-the-deployment.md").read_text(encoding="utf-8")
-    assert "### q4: what did not pass" in partial and "not a plain Python int" in partial
-    hidden_values = ["== 127", "== 8_000", "== 3", "data.load(\"troop_estimates\")"]
+    assert "### q4: what did not pass" in partial and "count different things" in partial
+    hidden_values = ["article_4_choice == 2", "assert report_gaps == expected", "data.load(\"troop_estimates\")"]
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert not any(v in text for v in hidden_values), f"{path.name} shows hidden test code"
@@ -164,7 +164,7 @@ def test_audit_hook_alone_still_blocks_snooping_and_saved_output_is_ignored(tmp_
                                  for who in ("snoop", "correct", "saved-output"))
     finally:
         grader.close()
-    assert (correct.total, snoop.total, saved.total) == (10, 5, 10)
+    assert (correct.total, snoop.total, saved.total) == (15, 5, 15)
     assert snoop.isolation == "audit hook only" and "blocked-access" in snoop.flags
     assert saved.status == "ok"
 
