@@ -9,7 +9,7 @@ import importlib
 from coursepack.lessons.data import DataError, as_of, load, load_all
 
 #: The modules of ``coursepack.lessons`` that ``from coursepack import ...`` finds.
-LESSONS = frozenset({"data", "charts", "widgets", "russia", "peninsula", "china", "forecasts"})
+LESSONS = frozenset({"data", "charts", "widgets", "maps", "russia", "peninsula", "china", "forecasts"})
 
 __all__ = ["DataError", "as_of", "load", "load_all"]
 __version__ = "0.1.0"
