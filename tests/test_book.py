@@ -2,7 +2,7 @@
 import re
 import subprocess
 import sys
-from html import escape
+from html import escape, unescape
 
 import pytest
 
@@ -62,6 +62,27 @@ def test_chapter_offers_notebook_and_data_downloads(built_book, chapter):
     html = (built_book / f"notebooks/{chapter}.html").read_text(encoding="utf-8")
     assert f"{chapter}.ipynb" in html, "no .ipynb download button"
     assert "coursepack-data.zip" in html, "no link to the data zip"
+
+
+def brief_lines() -> set[str]:
+    """The confidential facts of the simulation's role briefs: every bullet of book/simulation-briefs.md, as text."""
+    text = (ROOT / "book" / "simulation-briefs.md").read_text(encoding="utf-8")
+    bullets = {re.sub(r"[*`]", "", line[2:]).strip() for line in text.splitlines() if line.startswith("- ")}
+    return {line for line in bullets if len(line) >= 40}
+
+
+@pytest.mark.slow
+def test_learner_edition_holds_no_role_brief(built_book):
+    """The briefs are instructor-only: no page, source copy or search index of the learner book holds one of them."""
+    assert len(brief_lines()) >= 20, "the brief lines were not found: the test would prove nothing"
+    assert not (built_book / "book/simulation-briefs.html").exists()
+    found = []
+    for path in built_book.rglob("*"):
+        if path.is_file() and path.suffix in {".html", ".txt", ".md", ".js", ".json", ".ipynb"}:
+            text = re.sub(r"[*`]", "", unescape(re.sub(r"<[^>]+>", "", path.read_text(encoding="utf-8", errors="replace"))))
+            text = " ".join(text.split())
+            found += [f"{path.relative_to(built_book)}: {line[:60]}" for line in brief_lines() if " ".join(line.split()) in text]
+    assert not found, "role briefs in the learner book:\n" + "\n".join(found[:10])
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ Vega here, with the pinned vl-convert, so that accessibility fixes are applied o
 """
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -87,8 +88,58 @@ def book_renderer(spec: dict, **metadata) -> dict:
     Compiling here means the page needs Vega only (0.5 MB), not Vega-Lite and vega-embed as well.
     """
     compact = json.dumps(vega_spec(spec), separators=(",", ":"))  # the page carries every chart's spec
-    html = CHART_HTML.format(cls=CHART_CLASS, controls=bound_controls(spec), spec=compact)
-    return {"text/html": html}
+    output = CHART_HTML.format(cls=CHART_CLASS, controls=bound_controls(spec), spec=compact)
+    return {"text/html": output + data_block(spec)}
+
+
+#: Rows shown in a chart's data block: every row of the charts in the book (the longest has 101).
+DATA_BLOCK_ROWS = 300
+
+
+def data_block(spec: dict) -> str:
+    """The data a chart draws, as a collapsed HTML table: reachable by keyboard and screen readers, and readable
+    without telling colours apart. The table is the chart's largest dataset, in the columns its encodings use."""
+    datasets = [rows for rows in spec.get("datasets", {}).values()
+                if isinstance(rows, list) and rows and isinstance(rows[0], dict)]
+    if not datasets:
+        return ""
+    rows = max(datasets, key=len)
+    columns = [field for field in dict.fromkeys(encoded_fields(spec)) if field in rows[0]] or list(rows[0])
+    head = "".join(f'<th scope="col">{html.escape(column)}</th>' for column in columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell_text(row.get(column)))}</td>" for column in columns) + "</tr>"
+                   for row in rows[:DATA_BLOCK_ROWS])
+    title = chart_text(spec).splitlines()[0].removeprefix("Chart").removeprefix(": ")
+    caption = f"The data drawn in the chart \u201c{title}\u201d" if title else "The data drawn in the chart above"
+    more = f"<p>The first {DATA_BLOCK_ROWS} of {len(rows)} rows.</p>" if len(rows) > DATA_BLOCK_ROWS else ""
+    return (f'\n<details class="coursepack-data"><summary>Data behind this chart</summary>'
+            f'<div class="coursepack-data-table"><table><caption>{html.escape(caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{more}</details>")
+
+
+def encoded_fields(spec) -> list[str]:
+    """Every field a chart's encodings name, in the order they appear (``x``, ``y``, colour, tooltips ...)."""
+    found = []
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key == "field" and isinstance(value, str):
+                found.append(value)
+            else:
+                found += encoded_fields(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            found += encoded_fields(value)
+    return found
+
+
+def cell_text(value) -> str:
+    """A table cell: numbers without float noise, dates as days, nothing for missing values."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}T00:00:00(\.000)?", value):
+        return value[:10]
+    return str(value)
 
 
 # The chart output in a live notebook (JupyterLab): the compiled Vega spec under the mimetype of JupyterLab's

@@ -28,6 +28,9 @@ TOP_SCORE = 5
 
 #: Exchange statuses from the strongest evidence to the weakest (the order of the enum in datapackage.json).
 STATUS_ORDER = ["acknowledged", "documented", "claimed", "pledged", "dismissed", "denied"]
+#: The outline of each status's bars (dash, gap, ... in pixels), one pattern per status: the longer the dashes,
+#: the stronger the evidence.
+STATUS_DASHES = [[1, 0], [10, 2], [6, 3], [2, 2], [8, 3, 2, 3], [1, 4]]
 #: One colour per status, from the colour-blind-safe palette; the tooltip and the description name the status too.
 STATUS_COLOURS = [charts.PALETTE[2], charts.PALETTE[0], charts.PALETTE[4], charts.PALETTE[5], charts.PALETTE[3],
                   charts.PALETTE[1]]
@@ -47,10 +50,12 @@ def exchange_chart(exchanges: pd.DataFrame, title: str = "What Russia and North 
     )
     base = (
         alt.Chart(counts)
-        .mark_bar()
+        .mark_bar(stroke="#000000", strokeWidth=1.5)
         .encode(
             y=alt.Y("category:N", title=None, sort="-x"),
             color=alt.Color("status:N", title="Status", scale=alt.Scale(domain=STATUS_ORDER, range=STATUS_COLOURS)),
+            # The outline's dashes carry the status too, so no reader has to tell the colours apart.
+            strokeDash=alt.StrokeDash("status:N", title="Status", scale=alt.Scale(domain=STATUS_ORDER, range=STATUS_DASHES)),
             order=alt.Order("status_rank:Q"),
             tooltip=[alt.Tooltip("direction:N", title="Direction"), alt.Tooltip("category:N", title="Category"),
                      alt.Tooltip("status:N", title="Status"), alt.Tooltip("rows:Q", title="Reports")],
@@ -71,7 +76,7 @@ def exchange_chart(exchanges: pd.DataFrame, title: str = "What Russia and North 
     description = (
         f"Bar chart of {len(exchanges)} reports of what moves between the two countries: "
         + "; ".join(f"{n} {d}" for d, n in by_direction.items())
-        + ". Colour shows the status: "
+        + ". Colour and the bars' outline show the status: "
         + ", ".join(f"{by_status.get(s, 0)} {s}" for s in STATUS_ORDER) + "."
     )
     return charts.finish(chart, title, description)
