@@ -28,8 +28,8 @@ TOP_SCORE = 5
 
 #: Exchange statuses from the strongest evidence to the weakest (the order of the enum in datapackage.json).
 STATUS_ORDER = ["acknowledged", "documented", "claimed", "pledged", "dismissed", "denied"]
-#: The outline of each status's bars (dash, gap, ... in pixels), one pattern per status: the longer the dashes,
-#: the stronger the evidence.
+#: The outline of each status's bars (dash, gap, ... in pixels): one pattern per status, solid for the strongest
+#: evidence (acknowledged by the parties).
 STATUS_DASHES = [[1, 0], [10, 2], [6, 3], [2, 2], [8, 3, 2, 3], [1, 4]]
 #: One colour per status, from the colour-blind-safe palette; the tooltip and the description name the status too.
 STATUS_COLOURS = [charts.PALETTE[2], charts.PALETTE[0], charts.PALETTE[4], charts.PALETTE[5], charts.PALETTE[3],
