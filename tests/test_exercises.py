@@ -479,3 +479,24 @@ def exercises_canonical(value) -> str:
     from coursepack.grading import checks
 
     return checks.canonical(value)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=NAMES)
+def test_header_states_the_points_the_questions_carry(source):
+    """The set's header gives the points of its questions: automatic and teacher-marked, summed from the set."""
+    cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+    automatic = manual = 0
+    for cell in cells:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "raw" and text.startswith("# BEGIN QUESTION"):
+            points = int(re.search(r"points:\s*(\d+)", text).group(1))
+            if re.search(r"manual:\s*true", text):
+                manual += points
+            else:
+                automatic += points
+    header = "".join(cells[1]["source"])
+    stated = re.search(r"\*\*Points:\*\* (\d+) checked automatically, (\d+) marked by your teacher", header)
+    assert stated, "the header does not state its points"
+    assert (int(stated.group(1)), int(stated.group(2))) == (automatic, manual), (
+        f"the header says {stated.group(1)} automatic and {stated.group(2)} teacher-marked; the questions carry "
+        f"{automatic} and {manual}")

@@ -56,9 +56,9 @@ if not CHROMIUM.exists():
 
 # Exercise 1, question 1: keep the rows of `troops` given by South Korea.
 Q1_WRONG = "south_korean_estimates = troops\nsouth_korean_estimates"
-Q1_WRONG_FEEDBACK = "some rows come from other countries"
+Q1_WRONG_FEEDBACK = "come from other countries"
 Q1_RIGHT = 'south_korean_estimates = troops[troops["claimant_country"] == "South Korea"]\nsouth_korean_estimates'
-Q1_PASSED = "q1 passed"
+Q1_PASSED = "q1: right"
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +239,7 @@ def test_exercise_renamed_to_the_hand_in_name_still_checks(lab, browser, name):
     check = page.locator(".jp-NotebookPanel .jp-CodeCell").filter(
         has=page.locator(".cm-content", has_text="grader.check(")).first
     output = check.locator(".jp-OutputArea-output")
-    expect(output.first).to_contain_text("results", timeout=20_000)  # otter's report on the blank answer
+    expect(output.first).to_contain_text("haven't replaced", timeout=20_000)  # the check's word on the blank answer
     text = output.first.inner_text()
     assert not any(failure in text for failure in ("FileNotFoundError", "No such file", "Traceback")), text
     assert not offline.blocked, f"the page tried to reach other hosts: {offline.blocked}"
