@@ -64,9 +64,10 @@ def stub_python(folder: Path, version: str) -> Path:
 
 
 def make_book(folder: Path, python: str, **env: str) -> subprocess.CompletedProcess:
-    """`make book` in a folder holding only the Makefile and requirements.txt (nothing can install there)."""
+    """`make book` in a folder holding only the Makefile, requirements.txt and the JupyterLab settings (nothing can install there)."""
     for name in ("Makefile", "requirements.txt"):
         shutil.copy(ROOT / name, folder)
+    shutil.copytree(ROOT / "jupyter-config", folder / "jupyter-config")  # the settings the install step ships
     return subprocess.run(["make", "book", f"PYTHON={python}"], cwd=folder, capture_output=True, text=True,
                           env={**os.environ, **env}, timeout=60)
 

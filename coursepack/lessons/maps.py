@@ -106,13 +106,14 @@ def route_map(places: pd.DataFrame | None = None) -> alt.VConcatChart:
         _countries(overview, ("Russia", "North Korea")), line,
         _places(east, overview, charts.PALETTE[0], "circle"),
         _places(places.loc[["kursk", "moscow", "pyongyang"]], overview, charts.PALETTE[1], "square"),
-    ).properties(height=260, title="Far East to Kursk (dashed: not the route)")
+    ).properties(height=260, title="Far East to Kursk")
     bottom = alt.layer(
         _countries(zoom, ("Russia",)),
         _places(front, zoom, charts.PALETTE[1], "square"),
     ).properties(height=300, title="The Kursk front")
     chart = alt.vconcat(top, bottom)
-    return charts.finish(chart, "Where the North Korean soldiers went", route_description(places))
+    return charts.finish(chart, "Where the soldiers went", route_description(places),
+                         subtitle="The dashed line joins the places; it is not the route.")
 
 
 def route_description(places: pd.DataFrame) -> str:
