@@ -266,12 +266,17 @@ _CHARTS_JS = """() => {
     const drawn = charts.filter(out => out.querySelector('.vega-embed svg.marks, .vega-embed canvas'));
     const problems = charts.filter(out => !drawn.includes(out))
         .map(out => (out.innerText || '').trim().slice(0, 200) || '(empty output)');
-    return {charts: charts.length, drawn: drawn.length, problems};
+    const withData = charts.filter(out => {
+        const before = out.closest('.jp-OutputArea-child')?.previousElementSibling;
+        return before && before.querySelector('details.coursepack-data summary');
+    });
+    return {charts: charts.length, drawn: drawn.length, with_data: withData.length, problems};
 }"""
 
 
 def charts(page) -> dict:
-    """How many chart outputs the notebook shows, how many drew, and the text of those that did not."""
+    """How many chart outputs the notebook shows, how many drew, how many have their data block just above
+    them, and the text of those that did not draw."""
     return page.evaluate(_CHARTS_JS)
 
 

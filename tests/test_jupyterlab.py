@@ -5,7 +5,7 @@ the course pack installs (``jupyter-config/``) and nothing else, serves a tempor
 the learner edition of the exercise sets. Every request the page makes to a host other than 127.0.0.1 is
 aborted and recorded, and must not happen. The tests run all cells (Run > Run All Cells) and then:
 
-* every chapter: its charts draw; saved, it is under :data:`SAVED_LIMIT` bytes; a second server, in a fresh
+* every chapter: its charts draw, each with its data table just above it; saved, it is under :data:`SAVED_LIMIT` bytes; a second server, in a fresh
   browser profile, opens the saved chapters and draws their charts without running anything (sizes and Run All
   times go to ``_build/jupyterlab-chapters.json``);
 * every exercise set, renamed in JupyterLab to the hand-in name ``student_NN-name.ipynb`` and restarted with
@@ -183,10 +183,12 @@ def test_chapters_saved_after_run_all_are_small_and_redraw_when_reopened(lab, tm
                 seconds = time.monotonic() - start
                 state = wait_for_charts(page)
                 assert state["charts"] and state["drawn"] == state["charts"], (chapter.name, state, errors)
+                assert state["with_data"] == state["charts"], f"{chapter.name}: a chart without its data block: {state}"
                 save_notebook(page, lab, relpath)
                 size = (lab.root / relpath).stat().st_size
                 figures[chapter.name] = {"saved_bytes": size, "run_all_seconds": round(seconds, 1),
-                                         "charts": state["charts"], "blocked_requests": len(offline.blocked)}
+                                         "charts": state["charts"], "data_blocks": state["with_data"],
+                                         "blocked_requests": len(offline.blocked)}
                 assert not offline.blocked, f"{chapter.name}: the page tried to reach other hosts: {offline.blocked}"
                 page.close()
         finally:
@@ -203,6 +205,7 @@ def test_chapters_saved_after_run_all_are_small_and_redraw_when_reopened(lab, tm
                     open_notebook(page, fresh, f"notebooks/{chapter.name}")
                     state = wait_for_charts(page)
                     figures[chapter.name]["charts_redrawn"] = state["drawn"]
+                    figures[chapter.name]["data_blocks_reopened"] = state["with_data"]
                     figures[chapter.name]["blocked_requests"] += len(offline.blocked)
                     assert state["drawn"] == figures[chapter.name]["charts"], (
                         f"{chapter.name} reopened: {state['drawn']} of {figures[chapter.name]['charts']} charts drew; "

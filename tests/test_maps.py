@@ -29,7 +29,7 @@ def test_map_loads_nothing_from_the_network():
 
 def test_outlines_are_small_and_hold_the_countries_shown():
     assert maps.OUTLINES.stat().st_size < 60_000
-    names = {g["properties"]["name"] for g in maps.outlines()["objects"]["countries"]["geometries"]}
+    names = {g["properties"]["name"] for g in json.loads(maps.outlines())["objects"]["countries"]["geometries"]}
     assert {"Russia", "Ukraine", "North Korea", "China"} <= names
     assert (maps.OUTLINES.parent / "LICENSE-world-atlas").exists()
 
@@ -39,3 +39,9 @@ def test_every_place_on_the_map_is_in_the_data():
 
     ids = set(data.load("places")["id"])
     assert set(maps.FAR_EAST + maps.FRONT) <= ids
+
+
+def test_outlines_travel_as_one_string():
+    """Saved in an indented notebook, parsed outlines would put each coordinate on a line of its own."""
+    datasets = maps.route_map().to_dict()["datasets"].values()
+    assert [len(d) for d in datasets if isinstance(d, str)] == [maps.OUTLINES.stat().st_size]

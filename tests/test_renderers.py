@@ -2,6 +2,7 @@
 import json
 
 import altair as alt
+import pytest
 import vl_convert
 
 from coursepack.book import renderers
@@ -61,3 +62,41 @@ def test_charts_take_the_width_they_are_drawn_in_up_to_the_widest_column():
     wrapped = charts.fitted_title(title)
     assert isinstance(wrapped, alt.ExprRef) and "chart_width <" in wrapped.expr
     assert charts.fitted_title("Short") == "Short"
+
+
+def _sample_chart() -> alt.Chart:
+    rows = [{"actor": "Seoul", "count": 3}, {"actor": "Kyiv", "count": 5}]
+    return alt.Chart(alt.Data(values=rows), title="Sample").mark_bar().encode(x="count:Q", y="actor:N")
+
+
+def test_data_block_is_the_charts_data_as_a_table():
+    """The table a reader reaches without the chart: a caption naming the chart, its encoded columns, every row."""
+    block = renderers.data_block(_sample_chart().to_dict())
+    assert block.count("<tr>") == 3 and '<th scope="col">count</th>' in block and "<td>Kyiv</td>" in block
+    assert "<summary>Data behind this chart</summary>" in block and "\u201cSample\u201d" in block
+
+
+def test_a_live_chart_shows_its_data_block_just_before_it(monkeypatch):
+    """In JupyterLab a chart's output can carry one format only, so its table is an output of its own."""
+    import IPython
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    bundle, _ = renderers.live_renderer(_sample_chart().to_dict())
+    assert renderers.VEGA_MIMETYPE in bundle and "text/html" not in bundle
+    assert len(shown) == 1 and renderers.LIVE_DATA_SUMMARY in shown[0].data and "<td>Seoul</td>" in shown[0].data
+
+
+@pytest.mark.slow
+def test_every_chart_in_the_book_has_its_data_block(built_book):
+    """Each chart drawn on a page is followed by its collapsed table, and nothing else claims to be one."""
+    checked = 0
+    for page in built_book.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        charts = html.count(f'<div class="{renderers.CHART_CLASS}"')
+        blocks = html.count('<details class="coursepack-data">')
+        assert charts == blocks, f"{page.relative_to(built_book)}: {charts} charts, {blocks} data blocks"
+        checked += charts
+    assert checked >= 15, f"only {checked} charts found in the book: the test would prove little"

@@ -96,10 +96,10 @@ def book_renderer(spec: dict, **metadata) -> dict:
 DATA_BLOCK_ROWS = 300
 
 
-def data_block(spec: dict) -> str:
+def data_block(spec: dict, summary: str = "Data behind this chart") -> str:
     """The data a chart draws, as a collapsed HTML table: reachable by keyboard and screen readers, and readable
     without telling colours apart. The table is the chart's largest dataset, in the columns its encodings use."""
-    datasets = [rows for rows in spec.get("datasets", {}).values()
+    datasets = [rows for rows in [*spec.get("datasets", {}).values(), *inline_values(spec)]
                 if isinstance(rows, list) and rows and isinstance(rows[0], dict)]
     if not datasets:
         return ""
@@ -109,11 +109,21 @@ def data_block(spec: dict) -> str:
     body = "".join("<tr>" + "".join(f"<td>{html.escape(cell_text(row.get(column)))}</td>" for column in columns) + "</tr>"
                    for row in rows[:DATA_BLOCK_ROWS])
     title = chart_text(spec).splitlines()[0].removeprefix("Chart").removeprefix(": ")
-    caption = f"The data drawn in the chart \u201c{title}\u201d" if title else "The data drawn in the chart above"
+    caption = f"The data drawn in the chart \u201c{title}\u201d" if title else "The data this chart draws"
     more = f"<p>The first {DATA_BLOCK_ROWS} of {len(rows)} rows.</p>" if len(rows) > DATA_BLOCK_ROWS else ""
-    return (f'\n<details class="coursepack-data"><summary>Data behind this chart</summary>'
-            f'<div class="coursepack-data-table"><table><caption>{html.escape(caption)}</caption>'
+    return (f'\n<details class="coursepack-data"><summary>{html.escape(summary)}</summary>'
+            f'<div class="coursepack-data-table" style="max-height: 24rem; overflow: auto"><table><caption>{html.escape(caption)}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{more}</details>")
+
+
+def inline_values(spec) -> list:
+    """Every ``data: {values: ...}`` written inline in a spec (altair gathers data frames into ``datasets``)."""
+    if isinstance(spec, list):
+        return [found for item in spec for found in inline_values(item)]
+    if not isinstance(spec, dict):
+        return []
+    own = [spec["data"]["values"]] if isinstance(spec.get("data"), dict) and "values" in spec["data"] else []
+    return own + [found for key, value in spec.items() if key != "datasets" for found in inline_values(value)]
 
 
 def encoded_fields(spec) -> list[str]:
@@ -173,9 +183,29 @@ def live_renderer(spec: dict, **metadata) -> tuple[dict, dict]:
     downloads a class does not need); pass ``embed_options`` to change that.
     """
     options = {"actions": False, "renderer": "svg", **metadata.get("embed_options", {})}
+    show_data_block(spec)
     compiled = live_spec(spec)
     bundle = {VEGA_MIMETYPE: compiled, "image/png": PLACEHOLDER_PNG, "text/plain": chart_text(spec)}
     return bundle, {VEGA_MIMETYPE: {"embed_options": options}}
+
+
+#: What the live data block's summary says: it is shown just above its chart (see :func:`show_data_block`).
+LIVE_DATA_SUMMARY = "Data behind the chart below"
+
+
+def show_data_block(spec: dict) -> None:
+    """In a running notebook, show the chart's data block as an output of its own, just above the chart.
+
+    A notebook output shows one format only (JupyterLab draws the Vega and ignores any HTML beside it), so the
+    table cannot travel in the chart's own output; it is displayed while the chart's output is being made,
+    which puts it first.
+    """
+    from IPython import get_ipython
+    from IPython.display import HTML, display
+
+    block = data_block(spec, summary=LIVE_DATA_SUMMARY)
+    if block and get_ipython() is not None:
+        display(HTML(block.strip()))
 
 
 def chart_text(spec: dict) -> str:
