@@ -73,15 +73,6 @@ def test_explorer_shows_a_snapshot_and_recomputes(small):
     assert "Favoured: Public distancing" in result.value
 
 
-def test_trade_chart_uses_log_scale_and_describes_both_partners():
-    trade = pd.DataFrame({"year": [2023, 2023, 2024, 2024], "partner": ["Russia", "North Korea"] * 2,
-                          "value_usd_bn": [240.1, 2.3, 244.8, 2.18]})
-    spec = china.trade_chart(trade, value="value_usd_bn").to_dict()
-    assert spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
-    assert "USD billion" in spec["layer"][0]["encoding"]["y"]["title"]
-    assert "Russia" in spec["description"] and "North Korea" in spec["description"]
-
-
 def test_statements_timeline_has_a_brush_and_a_description():
     statements = pd.DataFrame({"date": pd.to_datetime(["2024-08-01", "2024-10-24"]),
                                "speech_act": ["welcomes", "declines to confirm"], "paraphrase": ["x", "y"], "speaker": ["s", "t"]})

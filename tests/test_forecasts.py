@@ -92,12 +92,6 @@ def test_signposts_after_the_analysis_have_dates_and_events_exist():
     assert set(signposts["event_id"].dropna()) <= events
 
 
-def test_brier_curve_chart_has_a_slider():
-    spec = forecasts.brier_curve_chart({"a": 1, "b": 0}).to_dict()
-    params = [p for layer in spec.get("layer", []) for p in layer.get("params", [])] + spec.get("params", [])
-    assert any(p.get("bind", {}).get("input") == "range" for p in params)
-
-
 def test_forecast_form_writes_into_the_same_dictionary():
     rows = pd.DataFrame({"id": ["f1", "f2"], "text": ["one", "two"]})
     answers = {"f1": 0.3}

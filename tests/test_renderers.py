@@ -1,5 +1,6 @@
 """The book's chart pipeline: charts compiled to Vega at build time for the Vega the pages load."""
 import json
+import re
 
 import altair as alt
 import pytest
@@ -100,3 +101,35 @@ def test_every_chart_in_the_book_has_its_data_block(built_book):
         assert charts == blocks, f"{page.relative_to(built_book)}: {charts} charts, {blocks} data blocks"
         checked += charts
     assert checked >= 15, f"only {checked} charts found in the book: the test would prove little"
+
+
+def page_specs(page) -> list[dict]:
+    """The compiled Vega spec of every chart on a built page."""
+    text = page.read_text(encoding="utf-8")
+    return [json.loads(found) for found in re.findall(r"\}\)\((\{.*?\})\);\n</script>", text, flags=re.S)]
+
+
+def vega_nodes(node):
+    """Every dict in a spec, depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from vega_nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from vega_nodes(value)
+
+
+@pytest.mark.slow
+def test_the_charts_each_chapter_draws_in_its_own_code_say_what_they_teach(built_book):
+    """The chart each chapter builds in code a student reads: casualties a day against the analysis's rate
+    (chapter 2), trade on a log axis (chapter 4), the Brier curve with its slider (chapter 5)."""
+    def specs(stem):
+        return page_specs(next((built_book / "notebooks").glob(f"{stem}*.html")))
+
+    casualties = [s for s in specs("02-") if "monthly averages of Russian casualties a day" in s.get("description", "")]
+    assert casualties and "1,200 a day" in casualties[0]["description"]
+    trade = [s for s in specs("04-") if "China's total trade" in s.get("description", "")]
+    assert trade and any(n.get("type") == "log" for n in vega_nodes(trade[0]) if "domain" in n)
+    brier = [s for s in specs("05-") if "Brier score" in s.get("description", "") and "slider" in s["description"]]
+    assert brier and any(n.get("bind", {}).get("input") == "range" for n in vega_nodes(brier[0]) if isinstance(n.get("bind"), dict))

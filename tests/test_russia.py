@@ -53,7 +53,6 @@ def test_every_chart_has_title_and_description(evidence):
     events = data.load("events")
     casualties = data.load("russian_casualties")
     built = [
-        russia.casualty_chart(RATES),
         russia.casualty_totals_chart(casualties[casualties["measure"] == "running total"]),
         russia.treaty_deployment_chart(events),
         russia.manpower_chart(RATES),

@@ -1,4 +1,4 @@
-"""Chapter 4 ("China's view"): the trade chart, the statements timeline and the interests explorer.
+"""Chapter 4 ("China's view"): the statements timeline and the interests explorer.
 
 The interests explorer weighs China's interests (``data/china_interests.csv``) and adds up how each one bears
 on three public stances Beijing could take. It comes in two forms: an altair chart driven by Vega-Lite
@@ -84,41 +84,6 @@ def favoured(scores: pd.DataFrame) -> list[str]:
 
 
 # --- evidence charts -----------------------------------------------------------------------------
-
-
-def trade_chart(trade: pd.DataFrame, year: str = "year", partner: str = "partner", value: str = "value",
-                title: str = "China's trade with Russia and with North Korea, by year"):
-    """China's trade with each partner by year on a logarithmic axis, so both lines fit on one chart.
-
-    Why a log scale: trade with Russia is about a hundred times trade with North Korea, so on an ordinary
-    axis the North Korean line would lie flat on zero. On a log axis 1, 10 and 100 are equally spaced,
-    below, and the vertical gap between the lines shows the ratio between them.
-    """
-    frame = trade[[year, partner, value]].dropna().rename(columns={year: "year", partner: "partner", value: "value"})
-    ticks = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500]
-    base = alt.Chart(frame).encode(
-        x=alt.X("year:O", title="Year", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("value:Q", title="Total trade, USD billion (log scale)", scale=alt.Scale(type="log", domain=[0.1, 500]),
-                axis=alt.Axis(values=ticks, format=",~g")),
-        color=alt.Color("partner:N", title="China's trade with"),
-    )
-    lines = base.mark_line(strokeWidth=2.5)
-    points = base.mark_point(filled=True, size=70).encode(
-        shape=alt.Shape("partner:N", legend=None),
-        tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("partner:N", title="Partner"),
-                 alt.Tooltip("value:Q", title="USD billion", format=",.2f")],
-    )
-    chart = alt.layer(lines, points).properties(height=320)
-    pivot = frame.pivot_table(index="year", columns="partner", values="value")
-    first, last = frame["year"].min(), frame["year"].max()
-    parts = [f"{name}: {pivot[name].min():,.1f} to {pivot[name].max():,.1f} billion US dollars"
-             for name in pivot.columns]
-    description = (
-        f"Line chart of China's total trade with {' and with '.join(pivot.columns)} each year from {first} to {last}, "
-        f"in billions of US dollars on a logarithmic axis. Ranges: {'; '.join(parts)}."
-    )
-    return charts.finish(chart, title, description,
-                         subtitle="Chinese customs figures as reported. Log axis: 1, 10 and 100 are equally spaced, so equal gaps mean equal ratios.")
 
 
 def statements_timeline(statements: pd.DataFrame, date: str = "date", act: str = "speech_act",

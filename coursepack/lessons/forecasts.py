@@ -151,42 +151,6 @@ def scorecard_chart(table: pd.DataFrame, label: str = "label", title: str = "You
     return charts.finish(chart, title, description)
 
 
-def brier_curve_chart(outcomes: Mapping[str, int], start: float = 0.5,
-                      title: str = "What if you had given every forecast the same probability?"):
-    """The Brier score of one probability ``p`` used for every forecast, with a slider for ``p``.
-
-    Why: it shows in the browser, without a kernel, that hedging at 50% always scores 0.25 and that
-    the best single answer depends on how many of the forecasts came true (the base rate).
-    """
-    n = len(outcomes)
-    happened = sum(outcomes.values())
-    grid = pd.DataFrame({"p": [i / 100 for i in range(101)]})
-    grid["brier"] = (happened * (1 - grid["p"]) ** 2 + (n - happened) * grid["p"] ** 2) / n
-    p = alt.param(name="p", value=start, bind=alt.binding_range(min=0, max=1, step=0.05,
-                                                               name="Probability given to every forecast: "))
-    x = alt.X("p:Q", title=["Probability given", "to every forecast"], axis=alt.Axis(format="%"))
-    y = alt.Y("brier:Q", title="Brier score (lower is better)", scale=alt.Scale(domain=[0, 1]))
-    curve = alt.Chart(grid).mark_line(color=charts.PALETTE[0], strokeWidth=3).encode(x=x, y=y)
-    chosen = (
-        alt.Chart(grid).mark_point(filled=True, size=180, color=charts.PALETTE[1])
-        .encode(x=x, y=y, tooltip=[alt.Tooltip("p:Q", format=".0%", title="Probability"),
-                                   alt.Tooltip("brier:Q", format=".3f", title="Brier score")])
-        .add_params(p).transform_filter("abs(datum.p - p) < 0.001")
-    )
-    label = (
-        alt.Chart(grid).mark_text(align="left", dx=10, dy=-10, fontSize=13)
-        .encode(x=x, y=y, text=alt.Text("brier:Q", format=".3f"))
-        .transform_filter("abs(datum.p - p) < 0.001")
-    )
-    chart = alt.layer(curve, chosen, label).properties(height=260)
-    description = (
-        f"Line chart of the Brier score for {n} resolved forecasts, {happened} of which came true, when the same "
-        "probability is given to each; a slider moves a marker along the line. At 50% the score is 0.25; "
-        f"the best single probability is {happened / n:.0%}."
-    )
-    return charts.finish(chart, title, description)
-
-
 # --- the forecast form (JupyterLab) ---------------------------------------------------------------
 
 

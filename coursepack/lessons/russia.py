@@ -4,7 +4,6 @@ The notebook keeps the pandas a student should read (loading, filtering, the cla
 holds the builders behind its charts and explorers:
 
 * :func:`days_covered`: the manpower arithmetic ("12,000 troops at 1,200 losses a day is ten days");
-* :func:`casualty_chart`: Russian daily casualty estimates by claimant and month, with each figure's basis;
 * :func:`casualty_totals_chart`: running totals of Russian casualties by claimant, with each figure's basis;
 * :func:`treaty_deployment_chart`: the treaty's ratification steps beside the deployment milestones;
 * :func:`manpower_chart` (altair parameters, works in the static book) and :func:`manpower_explorer`
@@ -80,47 +79,6 @@ def rate_label(rates: pd.DataFrame) -> pd.Series:
 
 
 # --- charts ---------------------------------------------------------------------------------------
-
-
-def casualty_chart(rates: pd.DataFrame, title: str = "Russian casualties a day, by claimant and month"):
-    """Daily average Russian casualties (killed and wounded) by month, one colour per claimant.
-
-    The shape of each point says what the figure is based on (for example, the UK's figures rest on
-    Ukrainian General Staff reporting), and a dashed line marks the analysis's round 1,200 a day. Points
-    are not joined: a line would suggest figures for months a claimant did not publish.
-    """
-    _check_rates(rates)
-    frame = rates.assign(label=rate_label(rates))
-    base = alt.Chart(frame).encode(
-        x=alt.X("yearmonth(month):T", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-30)),
-        y=alt.Y("per_day:Q", title="Casualties a day (monthly average)", scale=alt.Scale(zero=True),
-                axis=alt.Axis(format=",.0f")),
-        # Claimants above the chart, bases below: side by side, the two legends would be wider than the page.
-        color=alt.Color("claimant:N", title="Claimant", legend=alt.Legend(orient="top")),
-    )
-    points = base.mark_point(filled=True, size=120).encode(
-        # A long basis is cut short in the legend (it stays whole in the tooltip) so the chart fits the page.
-        shape=alt.Shape("basis:N", title="Based on", legend=charts.long_labels_legend()),
-        tooltip=[
-            alt.Tooltip("claimant:N", title="Claimant"),
-            alt.Tooltip("yearmonth(month):T", title="Month", format="%B %Y"),
-            alt.Tooltip("per_day:Q", title="A day", format=",.0f"),
-            alt.Tooltip("basis:N", title="Based on"),
-        ],
-    )
-    rule = alt.Chart(pd.DataFrame({"y": [ANALYSIS_RATE], "text": ["Analysis: about 1,200 a day"]}))
-    y_ref = alt.Y("y:Q", title="Casualties a day (monthly average)", axis=alt.Axis(format=",.0f"))
-    reference = rule.mark_rule(strokeDash=[6, 4], color="#000000").encode(y=y_ref) + rule.mark_text(
-        align="left", dy=-7, dx=4, fontSize=12
-    ).encode(y=y_ref, x=alt.value(0), text="text:N")
-    chart = alt.layer(points, reference).properties(height=300)
-    claimants = ", ".join(sorted(frame["claimant"].unique()))
-    description = (
-        f"{len(frame)} monthly averages of Russian casualties a day from {frame['month'].min():%B %Y} to "
-        f"{frame['month'].max():%B %Y}, by claimant ({claimants}), between {frame['per_day'].min():,.0f} and "
-        f"{frame['per_day'].max():,.0f} a day. A dashed line marks the analysis's figure of about 1,200 a day."
-    )
-    return charts.finish(chart, title, description)
 
 
 def casualty_totals_chart(totals: pd.DataFrame,
