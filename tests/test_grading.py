@@ -169,6 +169,69 @@ def test_audit_hook_alone_still_blocks_snooping_and_saved_output_is_ignored(tmp_
     assert saved.status == "ok"
 
 
+def submission_with(cells: list[str]) -> dict:
+    """The correct submission with code cells added at its end."""
+    nb = json.loads((SUBMISSIONS / "correct_01-the-deployment.ipynb").read_text(encoding="utf-8"))
+    nb["cells"] += [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": c}
+                    for c in cells]
+    return nb
+
+
+FORGER = """
+import sys, coursepack.grading.sandbox as box
+print("x" * 11_000_000)
+try:
+    open("/etc/shadow").read()
+except OSError:
+    pass
+box._report = lambda namespace, variables: b'{}'  # too late: the loop bound its own
+box._CappedOutput.write = lambda self, text: 0
+frame = sys._getframe()
+while frame is not None:  # take the attempt back, zero every counter in sight
+    for value in list(frame.f_locals.values()):
+        if type(value) is list and value and type(value[0]) is str and value[0].startswith("open"):
+            value.clear()
+        if hasattr(value, "count") and type(getattr(value, "count", None)) is int:
+            value.count = 0
+    frame = frame.f_back
+"""
+CLOSER = "import os, time\nos.closerange(3, 1024)\ntime.sleep(0.5)"
+INJECTOR = """
+import json, os, stat, struct
+head = json.dumps({"kind": "cell", "index": 99, "error": None}).encode()
+for fd in range(3, 64):
+    try:
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            os.write(fd, struct.pack("<II", len(head), 2) + head + b"{}")
+    except OSError:
+        pass
+"""
+
+
+@pytest.mark.slow
+def test_output_refusals_and_tampering_are_measured_by_the_monitor(tmp_path):
+    """Printed output and refused actions are counted outside the notebook's process, so that a
+    notebook cannot erase them; closing or forging the report channels is flagged."""
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    for who, cell in (("forger", FORGER), ("closer", CLOSER), ("injector", INJECTOR)):
+        (folder / f"{who}_01-the-deployment.ipynb").write_text(json.dumps(submission_with([cell])), encoding="utf-8")
+    grader = grading.Grader(timeout=TIMEOUT, hide=[folder], only={"01-the-deployment"})
+    try:
+        assert grader.confine, grader.weak_reason
+        forger, closer, injector = (grader.grade(folder / f"{who}_01-the-deployment.ipynb")
+                                    for who in ("forger", "closer", "injector"))
+    finally:
+        grader.close()
+    assert forger.total == 15 and forger.status == "output-limit", forger.problems
+    assert "blocked-access" in forger.flags and "report-tampering" not in forger.flags, forger.problems
+    assert any("/etc/shadow" in p for p in forger.problems)
+    for row in (closer, injector):
+        assert row.total == 15 and "report-tampering" in row.flags, row.problems
+        assert any("tampered" in p for p in row.problems)
+    assert any("more reports than cells" in p for p in injector.problems), injector.problems
+
+
 def test_cli_help():
     done = subprocess.run([sys.executable, "-m", "coursepack.grading", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "--timeout" in done.stdout and "--workers" in done.stdout
@@ -235,11 +298,15 @@ def run_in_sandbox(grader, cells: list[str], variables: list[str]) -> tuple[str,
     process, receive = grader._start(grader._job(scratch, cells, variables))
     try:
         ready = json.loads(receive.recv_bytes())
-        report = {}
+        reported = {}
         for _ in cells:
-            assert receive.poll(60)
-            report = json.loads(receive.recv_bytes())
-        return ready.get("isolation"), {k: answers.decode(v) for k, v in report.get("answers", {}).items()}
+            while True:
+                assert receive.poll(60)
+                report = json.loads(receive.recv_bytes())
+                if report["kind"] == "cell":
+                    break
+            reported = json.loads(receive.recv_bytes())  # the answers follow each cell's row
+        return ready.get("isolation"), {k: answers.decode(v) for k, v in reported.items()}
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.join(5)
@@ -273,6 +340,12 @@ for t in threads:
 for t in threads:
     t.join()
 threads_ran = len(box)
+import sys
+frame, stack = sys._getframe().f_back, []
+while frame is not None:  # every frame the notebook can reach: what the grader left there
+    stack.append(frame.f_code.co_name + repr(frame.f_locals)[:20000])
+    frame = frame.f_back
+stack = chr(10).join(stack)
 """
 
 
@@ -282,13 +355,16 @@ def test_sandbox_is_pid_one_unprivileged_and_cannot_reach_the_grader():
     try:
         assert grader.confine, grader.weak_reason
         isolation, got = run_in_sandbox(grader, [PROBES], ["pid", "uid", "gid", "env", "args", "refused",
-                                                           "reads_limit", "threads_ran"])
+                                                           "reads_limit", "threads_ran", "stack"])
     finally:
         grader.close()
     assert not grader.scratch_root.exists(), "scratch folders left behind"
     assert isolation == sandbox.FULL_ISOLATION
     assert (got["pid"], got["uid"], got["gid"]) == (1, sandbox.SANDBOX_UID, sandbox.SANDBOX_GID)
     assert got["args"] == "()" and "PWD" not in got["env"] and "OLDPWD" not in got["env"]
+    assert got["stack"].startswith("run_code")  # as far as the frames go (Python 3.11 stops at IPython's)
+    for secret in (str(grader.scratch_root), "Connection", "'hide'", "'scratch'", str(ROOT / "tests")):
+        assert secret not in got["stack"], f"a frame the notebook can read holds {secret}"
     assert got["refused"] == sorted(["kill other", "kill all", "tkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
                                      "prlimit64 set", "setrlimit", "setpriority", "sched_setaffinity", "ptrace",
                                      "pidfd_open", "process_vm_readv", "setsid", "setpgid", "unshare",
@@ -305,6 +381,7 @@ def test_grading_from_a_clone_under_tmp_is_fully_confined():
         shutil.rmtree(clone / "coursepack")
         shutil.copytree(ROOT / "coursepack", clone / "coursepack",
                         ignore=shutil.ignore_patterns("__pycache__"))  # the code as it is now, committed or not
+        shutil.copy(ROOT / "tests" / "test_grading.py", clone / "tests" / "test_grading.py")
         script = ("import json, coursepack\n"
                   "from coursepack.grading import grader\n"
                   "from tests.test_grading import run_in_sandbox\n"

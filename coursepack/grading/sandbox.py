@@ -53,8 +53,16 @@ if os.environ.pop("COURSEPACK_GRADER_PREWARM", None) == "1":  # set only for the
     _prewarm()
 
 
+OUTPUT_COUNT_CAP = 2**40  #: the monitor counts printed bytes up to this and discards them all
+MAX_REPORT_BYTES = 16 * 2**20  #: largest answer report the monitor accepts from a notebook
+MAX_HEADER_BYTES = 4096  #: largest report header (kind, cell index, error) the monitor accepts
+BLOCKED_PER_CELL = 20  #: refused actions passed on per cell (the rest are counted)
+_FRAME = "<II"  #: a report on the answer pipe: header length, answers length, header JSON, answers JSON
+LOST_CHANNEL_STATUS = 75  #: exit status of a notebook's process that found its report channel gone
+
+
 class _CappedOutput:
-    """Stands in for sys.stdout/sys.stderr: counts what is printed and keeps none of it."""
+    """Stands in for sys.stdout/sys.stderr in the weak sandbox: counts what is printed and keeps none of it."""
 
     encoding, errors = "utf-8", "replace"
 
@@ -75,11 +83,70 @@ class _CappedOutput:
         return 1
 
 
+def _pipe_reporter(answers_fd: int, blocked_fd: int):
+    """``(record, send)`` for a confined notebook: ``record(text)`` writes a refused action to the
+    monitor at once (before control returns to the notebook), ``send(header, answers)`` one report.
+
+    Everything they use is bound now, before any student code runs. A notebook that finds these
+    descriptors can close them or write to them: that makes the monitor stop trusting the channel
+    and flag the row; it cannot take back what was already written.
+    """
+    import struct
+
+    write, dumps, pack, len_, min_ = os.write, json.dumps, struct.pack, len, min
+
+    def record(text, write=write, fd=blocked_fd, str=str) -> None:
+        try:
+            write(fd, str(text).encode("utf-8", "replace")[:1000].replace(b"\n", b" ") + b"\n")
+        except OSError:  # the notebook closed it: the monitor has seen the channel close
+            pass
+
+    def send(header: dict, answers: bytes = b"", write=write, fd=answers_fd) -> None:
+        head = dumps(header).encode()
+        data = memoryview(pack(_FRAME, len_(head), len_(answers)) + head + answers)
+        while data:
+            data = data[write(fd, data[:min_(len_(data), 2**16)]):]
+
+    return record, send
+
+
+def _conn_reporter(conn, output: _CappedOutput):
+    """``(record, send)`` for the weak sandbox (no monitor): reports go straight to the grader."""
+    blocked: list[str] = []
+
+    def record(text) -> None:
+        blocked.append(str(text)[:200])
+
+    def send(header: dict, answers: bytes = b"") -> None:
+        if header.get("kind") == "ready":
+            header = {**header, "isolation": "audit hook only"}
+        if header.get("kind") != "cell":
+            conn.send_bytes(json.dumps(header).encode())
+            return
+        conn.send_bytes(json.dumps({**header, "output": output.count, "blocked": blocked[:BLOCKED_PER_CELL]}).encode())
+        conn.send_bytes(answers)
+        del blocked[:]
+
+    return record, send
+
+
 def _sandbox_main(conn, job: dict) -> None:
     """Entry point of the sandbox process: set up confinement, run the cells, report after each.
 
-    Every report is one JSON message: ``{"kind": "cell", "index", "error", "output", "blocked",
-    "answers"}``; the first says which confinement is in force and the last is ``{"kind": "done"}``.
+    With full confinement this process becomes the **monitor** (:func:`_monitor`): it runs no
+    student code, holds the only connection to the grader, and measures the notebook, which runs in
+    a child it forked (PID 1 of its own PID namespace), from outside: printed output (fds 1 and 2
+    are a pipe the monitor drains and counts), refused actions (written by the audit hook to a pipe
+    at the moment of refusal), exit status and time; it forwards the answers the child reports and
+    flags any tampering with the channels. In the weak sandbox (audit hook only) the process reports
+    itself, as a notebook's own process must: its count of printed output and refused actions could
+    be forged by the notebook.
+
+    Messages to the grader are JSON: ``{"kind": "ready", "isolation"}`` (or ``"refused"``), then per
+    cell ``{"kind": "cell", "index", "error", "output", "blocked", "tampering"}`` followed by one
+    message holding that cell's answers (JSON as the notebook encoded them), ``{"kind":
+    "blocked", "what"}`` as refusals happen, and finally ``{"kind": "end", "status", "seconds",
+    "output", "tampering"}`` from the monitor (or ``{"kind": "done"}`` in the weak sandbox).
     """
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.setsid()  # its own process group, so that the grader can end it and anything it started
@@ -87,53 +154,81 @@ def _sandbox_main(conn, job: dict) -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    output = _CappedOutput()
-    sys.stdout = sys.stderr = output
+    os.close(devnull)
     _set_environment(job["scratch"])
     os.chdir(job["scratch"])
     _limit_resources()
     isolation = "audit hook only"
-    if job["confine"]:
-        problem = _confine(job)  # from here on, this process is PID 1 of its own PID namespace
+    cells, variables, confine = list(job["cells"]), list(job["variables"]), bool(job["confine"])
+    readable = tuple(os.path.realpath(p) for p in job["readable"])
+    if confine:
+        problem, channels = _confine(job, conn)  # from here on: PID 1 of its own PID namespace, no grader connection
+        if channels is not None:
+            conn = None
+            record, send = _pipe_reporter(*channels)
         if problem is None and not _seccomp():
             problem = "seccomp filter refused by the kernel"
         if problem is not None:  # never run student code half-confined
             with contextlib.suppress(OSError):
-                conn.send_bytes(json.dumps({"kind": "refused", "reason": problem[:300]}).encode())
+                if conn is not None:
+                    conn.send_bytes(json.dumps({"kind": "refused", "reason": problem[:300]}).encode())
+                else:
+                    send({"kind": "refused", "reason": problem[:300]})
             os._exit(70)
         isolation = FULL_ISOLATION
         os.chdir(job["workdir"])
         _set_environment(job["workdir"], tmp="/tmp")
+        sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
+        guard_paths = {"scratch": job["workdir"], "readable": readable, "hide": ()}  # nothing of the host's
+    else:
+        output = _CappedOutput()
+        sys.stdout = sys.stderr = output
+        record, send = _conn_reporter(conn, output)
+        guard_paths = {"scratch": job["scratch"], "readable": readable, "hide": job["hide"]}
+    conn = job = None  # the notebook can read this frame: nothing of the grader's stays in it
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
     shell.displayhook.compute_format_data = lambda result: ({}, {})  # no repr of the last value
     shell.display_pub.publish = lambda *args, **kwargs: None
     shell.user_ns["grader"] = _NoGrader()  # otter's cells are not run; stray calls do nothing
-    readable = tuple(os.path.realpath(p) for p in job["readable"])
     sys.path[:] = [p for p in sys.path if p == "" or os.path.realpath(p).startswith(readable)]
     sys.path_importer_cache.clear()
-    blocked: list[str] = []
-    _install_guard(job, blocked, os.getcwd(), allow_ctypes=isolation == "namespaces+seccomp")
-    send = conn.send_bytes
-    send(json.dumps({"kind": "ready", "isolation": isolation}).encode())
+    _install_guard(guard_paths, record, os.getcwd(), allow_ctypes=isolation == FULL_ISOLATION)
+    _run_cells(shell, cells, variables, send, (sys.stdout, sys.stderr))
+    os._exit(0)  # nothing the notebook left running outlives its report
+
+
+def _run_cells(shell, cells: list, variables: list, send, streams, _exit=os._exit,
+               LOST_CHANNEL_STATUS=LOST_CHANNEL_STATUS) -> None:
+    """Run the cells in turn; after each, send its error and answers (``send`` and ``_report`` bound
+    before any student code runs, so that replacing them in the module changes nothing here)."""
     import builtins
 
+    report, describe, dumps = _report, _describe, json.dumps
+    send({"kind": "ready"})
     ours = dict(builtins.__dict__)  # the builtins our reporting code relies on
-    for index, source in enumerate(job["cells"]):
+    for index, source in enumerate(cells):
         error = None
         try:
             result = shell.run_cell(source, store_history=False)
             problem = result.error_before_exec or result.error_in_exec
             if problem is not None:
-                error = _describe(problem)
+                error = describe(problem)
         except BaseException as exc:  # noqa: BLE001 - e.g. an interrupt outside the cell's own code
-            error = _describe(exc)
+            error = describe(exc)
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # an interrupt waits for the report
         theirs = dict(builtins.__dict__)  # a cell may have replaced type, isinstance, int...
         builtins.__dict__.update(ours)
         try:
-            send(_report(index, error, output.count, blocked, shell.user_ns, job["variables"]))
+            for stream in streams:
+                with contextlib.suppress(Exception):
+                    stream.flush()  # what the cell printed reaches the monitor before its report
+            try:
+                send({"kind": "cell", "index": index, "error": error}, report(shell.user_ns, variables))
+            except OSError:  # the report channel is gone (the notebook closed it): nothing more can be said
+                _exit(LOST_CHANNEL_STATUS)
         finally:
             builtins.__dict__.clear()
             builtins.__dict__.update(theirs)
@@ -141,8 +236,8 @@ def _sandbox_main(conn, job: dict) -> None:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
             except KeyboardInterrupt:  # it came too late for the cell it was meant for
                 pass
-        del blocked[:]
-    send(b'{"kind": "done"}')
+    with contextlib.suppress(OSError):
+        send({"kind": "done"})
 
 
 def _set_environment(home: str, tmp: str | None = None) -> None:
@@ -164,8 +259,9 @@ def _forget_job() -> None:
         process._config.pop("authkey", None)
 
 
-def _report(index: int, error, output: int, blocked: list, namespace: dict, variables: list) -> bytes:
-    """One cell's report: its error, printed bytes, refused actions and every answer, encoded."""
+def _report(namespace: dict, variables: list) -> bytes:
+    """One cell's answers, encoded: they can only come from the notebook's own namespace, so a
+    notebook can always report whatever answers it likes (what it cannot forge is measured outside)."""
     answers = {}
     for name in variables:
         if name in namespace:
@@ -173,9 +269,171 @@ def _report(index: int, error, output: int, blocked: list, namespace: dict, vari
                 answers[name] = encode(namespace[name])
             except BaseException as exc:  # noqa: BLE001
                 answers[name] = {"t": "unsupported", "type": f"unreadable ({_describe(exc)})"[:200]}
-    report = {"kind": "cell", "index": index, "error": error, "output": output, "blocked": blocked[:20],
-              "answers": answers}
-    return json.dumps(report).encode()
+    return json.dumps(answers).encode()
+
+
+def _monitor(child: int, conn, output_fd: int, answers_fd: int, blocked_fd: int, cells: int) -> None:
+    """Watch the notebook running in ``child`` and report it to the grader; never runs student code.
+
+    Every pipe is drained as data comes (``selectors``), so that none can fill and block the
+    notebook. Printed bytes are counted (up to :data:`OUTPUT_COUNT_CAP`) and discarded; each
+    refused action is passed on as it arrives; each answer report is checked (a frame of bounded
+    size, a header of kind ``cell`` with the next index, no more reports than cells) and passed on
+    with the monitor's own output count. A report channel closed while the notebook still runs, a
+    malformed or out-of-order report or one too many is *tampering*: it is recorded, and from then
+    on nothing more from that channel is believed. When the child ends, its exit status and the
+    time it ran are sent as ``{"kind": "end"}``, and this process exits.
+    """
+    import selectors
+    import struct
+    import time
+
+    start = time.monotonic()
+    selector = selectors.DefaultSelector()
+    names = {output_fd: "printed-output", answers_fd: "answer-report", blocked_fd: "refused-action"}
+    for fd in names:
+        os.set_blocking(fd, False)
+        selector.register(fd, selectors.EVENT_READ)
+    try:
+        pidfd = os.pidfd_open(child)
+        selector.register(pidfd, selectors.EVENT_READ)
+    except (AttributeError, OSError):
+        pidfd = None
+    state = {"output": 0, "expected": 0, "ready": False, "done": False, "blocked": 0, "status": None}
+    buffers = {answers_fd: bytearray(), blocked_fd: bytearray()}
+    tampering: list[str] = []
+    distrusted: set[int] = set()
+    frame_size = struct.calcsize(_FRAME)
+
+    def send(message: dict, raw: bytes | None = None) -> None:
+        with contextlib.suppress(OSError):
+            conn.send_bytes(json.dumps(message).encode())
+            if raw is not None:
+                conn.send_bytes(raw)
+
+    def tamper(fd: int, what: str) -> None:
+        if fd not in distrusted:
+            distrusted.add(fd)
+            tampering.append(what[:200])
+            buffers.get(fd, bytearray()).clear()
+
+    def drain(fd: int) -> bool:
+        """Read what ``fd`` holds now; False at end of file."""
+        while True:
+            try:
+                chunk = os.read(fd, 2**16)
+            except BlockingIOError:
+                return True
+            except OSError:
+                return False
+            if not chunk:
+                return False
+            if fd == output_fd:
+                state["output"] = min(state["output"] + len(chunk), OUTPUT_COUNT_CAP)
+            elif fd not in distrusted:
+                buffers[fd] += chunk
+                if fd == blocked_fd:
+                    refused_actions()
+                else:
+                    reports()
+
+    def refused_actions() -> None:
+        buffer = buffers[blocked_fd]
+        while (end := buffer.find(b"\n")) >= 0:
+            line = bytes(buffer[:end]).decode("utf-8", "replace")
+            del buffer[:end + 1]
+            state["blocked"] += 1
+            if state["blocked"] <= BLOCKED_PER_CELL:
+                send({"kind": "blocked", "what": line[:200]})
+        if len(buffer) > 2000:
+            tamper(blocked_fd, "a malformed refused-action record")
+
+    def reports() -> None:
+        buffer = buffers[answers_fd]
+        while len(buffer) >= frame_size and answers_fd not in distrusted:
+            head, size = struct.unpack_from(_FRAME, buffer)
+            if head > MAX_HEADER_BYTES or size > MAX_REPORT_BYTES:
+                tamper(answers_fd, "a malformed report (too large)")
+                return
+            if len(buffer) < frame_size + head + size:
+                return
+            try:
+                header = json.loads(bytes(buffer[frame_size:frame_size + head]))
+            except ValueError:
+                header = None
+            raw = bytes(buffer[frame_size + head:frame_size + head + size])
+            del buffer[:frame_size + head + size]
+            handle(header if type(header) is dict else {}, raw)
+
+    def handle(header: dict, raw: bytes) -> None:
+        kind = header.get("kind")
+        if not state["ready"]:
+            state["ready"] = True
+            if kind == "ready":
+                send({"kind": "ready", "isolation": FULL_ISOLATION})
+            else:
+                send({"kind": "refused", "reason": str(header.get("reason", "a malformed first report"))[:300]})
+            return
+        if state["done"]:
+            tamper(answers_fd, "a report after the last one")
+        elif kind == "done":
+            state["done"] = True
+            if state["expected"] != cells:
+                tamper(answers_fd, f"the notebook said it was done after {state['expected']} of {cells} cells")
+        elif kind != "cell" or type(header.get("index")) is not int:
+            tamper(answers_fd, "a malformed report")
+        elif header["index"] >= cells:
+            tamper(answers_fd, f"more reports than cells ({header['index'] + 1} for {cells})")
+        elif header["index"] != state["expected"]:
+            tamper(answers_fd, f"an out-of-order report (cell {header['index'] + 1} when cell "
+                               f"{state['expected'] + 1} was due)")
+        else:
+            for fd in (output_fd, blocked_fd):  # what the cell printed or tried was written before its report
+                if fd in names:
+                    drain(fd)
+            error = header.get("error")
+            state["expected"] += 1
+            send({"kind": "cell", "index": header["index"], "error": error if type(error) is str else None,
+                  "output": state["output"], "blocked": [], "tampering": tampering,
+                  "seconds": round(time.monotonic() - start, 3)}, raw)
+            state["blocked"] = 0
+
+    def exited(wait: float = 0.0) -> bool:
+        """Whether the child has ended (waiting up to ``wait`` seconds); its status is kept."""
+        deadline = time.monotonic() + wait
+        while True:
+            if state["status"] is not None:
+                return True
+            try:
+                pid, status = os.waitpid(child, os.WNOHANG)
+            except ChildProcessError:
+                state["status"] = -1
+                return True
+            if pid:
+                state["status"] = os.waitstatus_to_exitcode(status)
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+
+    while not exited():
+        for key, _ in selector.select(None if pidfd is not None else 0.05):
+            fd = key.fd
+            if fd == pidfd:
+                exited(1.0)
+                continue
+            if not drain(fd):
+                selector.unregister(fd)
+                name = names.pop(fd)
+                if not exited(0.25) and not (fd == answers_fd and state["done"]):
+                    tamper(fd, f"the {name} channel was closed while the notebook ran")
+    for fd in list(names):
+        drain(fd)
+    if state["status"] == LOST_CHANNEL_STATUS and not state["done"]:
+        tamper(-1, f"the report channel was gone when cell {state['expected'] + 1} came to report")
+    send({"kind": "end", "status": state["status"], "seconds": round(time.monotonic() - start, 3),
+          "output": state["output"], "tampering": tampering, "cells": state["expected"]})
+    os._exit(0)
 
 
 class _NoGrader:
@@ -261,8 +519,11 @@ _SYSCALLS = {  # syscall numbers: (x86_64, aarch64)
 _ARCHES = {"x86_64": (0, 0xC000003E), "aarch64": (1, 0xC00000B7)}
 
 
-def _confine(job: dict) -> str | None:
-    """Move this process into a file system that holds only what a notebook needs; None once done, else why not.
+def _confine(job: dict, conn) -> tuple[str | None, tuple[int, int] | None]:
+    """Move this process into a file system that holds only what a notebook needs; fork the notebook's process.
+
+    Returns ``(None, (answers fd, refused-actions fd))`` in the notebook's process once done, else
+    ``(why not, None)``; the process that forks becomes the monitor (:func:`_monitor`) and never returns.
 
     In new user, mount, PID and network namespaces, a fresh root is assembled from read-only
     bind mounts of the system folders (``/usr``, ``/lib``...), Python's installation, the
@@ -287,9 +548,9 @@ def _confine(job: dict) -> str | None:
     rdonly, nosuid, nodev, remount, bind, rec, private = 1, 2, 4, 32, 4096, 16384, 1 << 18
     uid, gid = os.getuid(), os.getgid()
     if platform.machine() not in _ARCHES:
-        return f"no seccomp support written for {platform.machine()}"
+        return f"no seccomp support written for {platform.machine()}", None
     if libc.unshare(newns | newuser | newpid | newnet) != 0:
-        return f"user namespaces unavailable ({os.strerror(ctypes.get_errno())})"
+        return f"user namespaces unavailable ({os.strerror(ctypes.get_errno())})", None
 
     def check(status: int, what: str) -> None:
         if status != 0:
@@ -373,8 +634,8 @@ def _confine(job: dict) -> str | None:
         resource.setrlimit(resource.RLIMIT_NPROC, (THREAD_LIMIT, THREAD_LIMIT))  # counted in this namespace only
         _drop_capabilities(libc)
     except OSError as err:
-        return f"{err.strerror or err} ({err.filename or err.args[-1]})" if err.strerror else str(err)
-    return _become_pid_one(libc)
+        return (f"{err.strerror or err} ({err.filename or err.args[-1]})" if err.strerror else str(err)), None
+    return _become_pid_one(libc, conn, len(job["cells"]))
 
 
 def _drop_capabilities(libc) -> None:
@@ -387,23 +648,47 @@ def _drop_capabilities(libc) -> None:
         raise OSError(ctypes.get_errno(), "drop capabilities")
 
 
-def _become_pid_one(libc) -> str | None:
-    """Fork: the child, PID 1 of the new PID namespace, goes on; this process waits for it and exits."""
+def _become_pid_one(libc, conn, cells: int) -> tuple[str | None, tuple[int, int] | None]:
+    """Fork: the child, PID 1 of the new PID namespace, goes on to run the notebook; this process
+    becomes its monitor (:func:`_monitor`), the only one holding the connection to the grader.
+
+    The child gets fds 1 and 2 on a pipe the monitor counts and discards, one pipe for its answer
+    reports and one for refused actions; every other descriptor it inherited, the grader's
+    connection included, is closed.
+    """
+    import resource
+
+    pipes = [os.pipe() for _ in range(3)]  # printed output, answer reports, refused actions
     try:
         child = os.fork()
     except OSError as err:
-        return f"could not start the namespace's first process ({err.strerror})"
+        return f"could not start the namespace's first process ({err.strerror})", None
+    (output_r, output_w), (answers_r, answers_w), (blocked_r, blocked_w) = pipes
     if child == 0:
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: if the waiting process is killed, so is this
-        return None
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: if the monitor is killed, so is this
+        conn.close()
+        os.dup2(output_w, 1)
+        os.dup2(output_w, 2)
+        keep = sorted((answers_w, blocked_w))
+        top = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        top = top if 0 < top < 2**20 else 2**16
+        os.closerange(3, keep[0])
+        os.closerange(keep[0] + 1, keep[1])
+        os.closerange(keep[1] + 1, top)
+        return None, (answers_w, blocked_w)
+    for fd in (output_w, answers_w, blocked_w):
+        os.close(fd)
+
     def forward(signum, frame):
         with contextlib.suppress(OSError):
             os.kill(child, signum)
 
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, forward)
-    status = os.waitpid(child, 0)[1]
-    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    try:
+        _monitor(child, conn, output_r, answers_r, blocked_r, cells)
+    finally:
+        os._exit(71)
 
 
 def _seccomp() -> bool:
@@ -459,14 +744,15 @@ def _seccomp() -> bool:
     return libc.prctl(22, 2, ctypes.byref(Program(len(program), filters)), 0, 0) == 0  # SECCOMP_MODE_FILTER
 
 
-def _install_guard(job: dict, blocked: list, workdir: str, allow_ctypes: bool = False) -> None:
+def _install_guard(job: dict, record, workdir: str, allow_ctypes: bool = False) -> None:
     """An audit hook that refuses what submissions never need (PEP 578; defence in depth).
 
     Reading is allowed in the working folder, Python's installation and libraries, the
     ``coursepack`` package and ``data/``; writing only in the working folder. Starting processes,
     sending signals, sockets, ctypes, adding audit hooks, raising resource limits and reading
     other processes' ``/proc`` entries are refused. A refused action raises PermissionError in
-    the student's cell and is reported to the grader. ``ctypes`` (which some libraries use when
+    the student's cell; it is recorded (``record``) before that, which under full confinement
+    writes it to the monitor at once, so that a notebook cannot take an attempt back. ``ctypes`` (which some libraries use when
     imported) is allowed only inside namespaces with seccomp, where it cannot reach anything more.
     """
     realpath, isdir, fspath = os.path.realpath, os.path.isdir, os.fspath
@@ -501,7 +787,7 @@ def _install_guard(job: dict, blocked: list, workdir: str, allow_ctypes: bool = 
         return inside(path, readable)
 
     def refuse(event: str, detail, str=str, PermissionError=PermissionError) -> None:
-        blocked.append(f"{event} {str(detail)[:120]}")
+        record(f"{event} {str(detail)[:120]}")
         raise PermissionError(f"blocked by the grader's sandbox: {event}")
 
     def guard(event: str, args: tuple, type=type, any=any, bool=bool, str=str, hasattr=hasattr,
@@ -523,7 +809,7 @@ def _install_guard(job: dict, blocked: list, workdir: str, allow_ctypes: bool = 
                 write = event in writing_events and not (event.startswith("shutil.copy") and i == 0)
                 if not allowed(target, write):
                     refuse(event, target)
-        elif event == "object.__setattr__" and args and args[0] is guard:
+        elif event == "object.__setattr__" and args and (args[0] is guard or args[0] is record or args[0] is refuse):
             refuse(event, "guard")
 
     sys.addaudithook(guard)
