@@ -332,6 +332,15 @@ calls = {
     "setuid": libc.syscall(105, 0),
 }
 refused = sorted(name for name, status in calls.items() if status != 0)
+import platform
+from coursepack.grading.sandbox import _ARCHES, _SYSCALLS
+column = _ARCHES[platform.machine()][0]
+allowed_through = []
+for name, numbers in _SYSCALLS.items():  # each denied call, with harmless arguments: EPERM from the filter
+    if name in ("kill", "tgkill", "prlimit64", "clone", "clone3") or numbers[column] is None:
+        continue
+    if libc.syscall(numbers[column], 0, 0, 0, 0, 0, 0) != -1 or ctypes.get_errno() != 1:
+        allowed_through.append(name)
 reads_limit = libc.syscall(302, 0, 7, None, ctypes.byref(tiny)) == 0
 box = []
 threads = [threading.Thread(target=box.append, args=(1,)) for _ in range(16)]
@@ -355,7 +364,8 @@ def test_sandbox_is_pid_one_unprivileged_and_cannot_reach_the_grader():
     try:
         assert grader.confine, grader.weak_reason
         isolation, got = run_in_sandbox(grader, [PROBES], ["pid", "uid", "gid", "env", "args", "refused",
-                                                           "reads_limit", "threads_ran", "stack"])
+                                                           "reads_limit", "threads_ran", "stack",
+                                                           "allowed_through"])
     finally:
         grader.close()
     assert not grader.scratch_root.exists(), "scratch folders left behind"
@@ -370,6 +380,20 @@ def test_sandbox_is_pid_one_unprivileged_and_cannot_reach_the_grader():
                                      "pidfd_open", "process_vm_readv", "setsid", "setpgid", "unshare",
                                      "clone newuser", "setuid"])
     assert got["reads_limit"] is True and got["threads_ran"] == 16
+    assert got["allowed_through"] == [], "system calls the seccomp filter should refuse"
+
+
+def test_the_seccomp_denylist_covers_every_call_that_reaches_out():
+    missing = [name for name in sandbox.MUST_REFUSE if name not in sandbox._SYSCALLS]
+    assert not missing, missing
+    for name in ("io_uring_setup", "io_uring_enter", "io_uring_register", "pidfd_getfd", "process_madvise",
+                 "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr",
+                 "quotactl_fd", "kcmp", "userfaultfd", "perf_event_open", "bpf", "setns", "open_by_handle_at"):
+        assert name in sandbox.MUST_REFUSE, name
+    numbers = [n[0] for n in sandbox._SYSCALLS.values()]
+    assert len(numbers) == len(set(numbers)), "two names share an x86_64 number"
+    arm = [n[1] for n in sandbox._SYSCALLS.values() if n[1] is not None]
+    assert len(arm) == len(set(arm)), "two names share an aarch64 number"
 
 
 @pytest.mark.slow
