@@ -383,6 +383,43 @@ def test_sandbox_is_pid_one_unprivileged_and_cannot_reach_the_grader():
     assert got["allowed_through"] == [], "system calls the seccomp filter should refuse"
 
 
+def host_ids(pid: int) -> tuple[list[int], list[int], str]:
+    """The uids, gids and supplementary groups of ``pid`` as the host sees them."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return ([int(v) for v in fields["Uid"].split()], [int(v) for v in fields["Gid"].split()],
+            fields["Groups"].strip())
+
+
+@pytest.mark.slow
+def test_the_sandbox_runs_under_a_host_uid_of_its_own():
+    """Seen from the host, the monitor and the notebook's process run as neither root nor the grader."""
+    grader = grading.Grader(timeout=TIMEOUT, sets={})
+    scratch = Path(tempfile.mkdtemp(dir=grader.scratch_root))
+    process, receive = grader._start(grader._job(scratch, ["import time\ntime.sleep(3)\nwrote = open('x', 'w').write('ok')"],
+                                                 ["wrote"]))
+    try:
+        assert json.loads(receive.recv_bytes())["isolation"] == sandbox.FULL_ISOLATION
+        time.sleep(0.5)
+        children = [int(p.parent.name) for p in Path("/proc").glob("[0-9]*/status")
+                    if f"\nPPid:\t{process.pid}\n" in p.read_text()]
+        assert len(children) == 1, children  # the notebook's process, PID 1 of its namespace
+        seen = {pid: host_ids(pid) for pid in (process.pid, children[0])}
+        while json.loads(receive.recv_bytes())["kind"] != "cell":
+            pass
+        wrote = json.loads(receive.recv_bytes())["wrote"]
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.join(5)
+        grader.close()
+    for pid, (uids, gids, groups) in seen.items():
+        assert len(set(uids)) == 1 and len(set(gids)) == 1, (pid, uids, gids)
+        assert uids[0] not in (0, os.getuid()) and gids[0] not in (0, os.getgid()), (pid, uids, gids)
+        assert groups == "", (pid, groups)
+        if os.getuid() == 0:
+            assert (uids[0], gids[0]) == (sandbox.SANDBOX_HOST_UID, sandbox.SANDBOX_HOST_GID)
+    assert answers.decode(wrote) == 2  # the working folder stays writable under that uid
+
+
 def test_the_seccomp_denylist_covers_every_call_that_reaches_out():
     missing = [name for name in sandbox.MUST_REFUSE if name not in sandbox._SYSCALLS]
     assert not missing, missing

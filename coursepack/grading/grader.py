@@ -14,7 +14,8 @@ Nothing in a submission is trusted. For each one:
    Python folders, ``coursepack/``, ``data/`` and an in-memory working folder with a disk quota
    (wherever the repository lies, ``/tmp`` included), so the repository, the hidden tests, other
    submissions and the gradebook do not exist for it; the notebook then runs as an unprivileged
-   user without capabilities, as PID 1 of its own PID namespace (ending it ends all it started),
+   user without capabilities (on the host, a uid of its own, :data:`sandbox.SANDBOX_HOST_UID` when the
+   grader is root, never the grader's), as PID 1 of its own PID namespace (ending it ends all it started),
    with a short allowlisted environment, and seccomp refuses signals to other processes, setting
    limits, priorities or affinity, ptrace, other processes' memory, pidfds, sessions, running
    programs, mounts and new namespaces. An audit hook (:func:`sandbox._install_guard`) also refuses

@@ -17,6 +17,8 @@ MEMORY_LIMIT = 4 * 2**30  #: address space a sandbox may add to what the fork se
 FILE_SIZE_LIMIT = 64 * 2**20  #: largest file a sandbox may write in its scratch folder
 FULL_ISOLATION = "namespaces+seccomp"  #: the mode every sandbox must reach unless weak sandboxes are allowed
 SANDBOX_UID = SANDBOX_GID = 1000  #: the unprivileged user and group a submission runs as, inside its namespaces
+#: The host's uid and gid a sandbox runs as when the grader is root ("nobody"): never the grader's own.
+SANDBOX_HOST_UID = SANDBOX_HOST_GID = 65534
 DISK_QUOTA = 64 * 2**20  #: size of the in-memory working folder a confined notebook may write in
 THREAD_LIMIT = 64  #: threads and processes a confined notebook may have at once
 #: The whole environment a notebook sees (nothing of the grader's: no paths, no PWD).
@@ -551,7 +553,17 @@ def _confine(job: dict, conn) -> tuple[str | None, tuple[int, int] | None]:
     and ``/proc`` and the network are absent. A second user namespace then locks those mounts. The
     notebook runs as the unprivileged :data:`SANDBOX_UID` with no capabilities, in a process that is
     PID 1 of its own PID namespace (forked here): when it ends, everything it started ends too; the
-    process that forked it only waits, passes on interrupts and exits with its status.
+    process that forked it monitors it (:func:`_monitor`), passes on interrupts and exits.
+
+    A uid of its own: when the grader is root, a helper left outside the namespace
+    (:func:`_map_helper`) maps namespace uid 0 to root only while mounts are made and
+    :data:`SANDBOX_UID` to the host's :data:`SANDBOX_HOST_UID` (gid alike); the process then switches
+    to :data:`SANDBOX_UID` (``setresuid``/``setresgid``, no supplementary groups) before the second
+    user namespace, so the host sees the monitor and the notebook as that unprivileged uid, never
+    the grader's. An unprivileged grader does the same with its subordinate ids through
+    ``newuidmap``/``newgidmap`` where ``/etc/subuid`` and ``/etc/subgid`` give it some; elsewhere
+    the sandbox keeps the grader's own uid on the host (the limit of an unprivileged user namespace:
+    the user may map only itself), and grading goes on.
 
     Readable paths may lie anywhere, ``/tmp`` included (a repository cloned under ``/tmp``).
     Where user namespaces are unavailable, returns the reason having changed nothing; a failure
@@ -567,8 +579,15 @@ def _confine(job: dict, conn) -> tuple[str | None, tuple[int, int] | None]:
     uid, gid = os.getuid(), os.getgid()
     if platform.machine() not in _ARCHES:
         return f"no seccomp support written for {platform.machine()}", None
+    ids = _host_ids(uid, gid, job["readable"])
+    helper = _map_helper(os.getpid(), uid, gid, ids) if ids is not None else None
     if libc.unshare(newns | newuser | newpid | newnet) != 0:
-        return f"user namespaces unavailable ({os.strerror(ctypes.get_errno())})", None
+        problem = f"user namespaces unavailable ({os.strerror(ctypes.get_errno())})"
+        if helper is not None:
+            os.close(helper[0])  # the helper reads nothing and ends
+            os.close(helper[1])
+            os.waitpid(helper[2], 0)
+        return problem, None
 
     def check(status: int, what: str) -> None:
         if status != 0:
@@ -590,7 +609,17 @@ def _confine(job: dict, conn) -> tuple[str | None, tuple[int, int] | None]:
 
     try:
         proc = os.open("/proc/self", os.O_RDONLY | os.O_DIRECTORY)  # this process's entry, kept past the pivot
-        write_maps(proc, uid, gid)
+        if helper is not None:
+            go, done, pid = helper
+            os.write(go, b"1")
+            mapped = os.read(done, 1) == b"1"
+            os.close(go)
+            os.close(done)
+            os.waitpid(pid, 0)
+            if not mapped:
+                ids = None  # the maps are unwritten: the grader's own uid, as without subordinate ids
+        if ids is None:
+            write_maps(proc, uid, gid)
         mount(None, "/", flags=rec | private)
         scratch = os.open(job["scratch"], os.O_RDONLY | os.O_DIRECTORY)  # opened in this namespace
         # Open what must stay readable before the tmpfs hides /tmp: the repository may live under /tmp.
@@ -630,13 +659,15 @@ def _confine(job: dict, conn) -> tuple[str | None, tuple[int, int] | None]:
         os.chmod(root + "/tmp", 0o1777)
         workdir = root + job["workdir"]
         os.makedirs(workdir, exist_ok=True)
-        mount("tmpfs", workdir, "tmpfs", nosuid | nodev, f"size={DISK_QUOTA},mode=700")
+        mount("tmpfs", workdir, "tmpfs", nosuid | nodev,
+              f"size={DISK_QUOTA},mode=700,uid={SANDBOX_UID},gid={SANDBOX_GID}")
         for name in os.listdir(scratch):  # the submission's copy: into the quota'd folder, read-only outside
             source = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=scratch)
             try:
                 with open(os.path.join(workdir, name), "wb") as target:
                     while chunk := os.read(source, 2**20):
                         target.write(chunk)
+                    os.fchown(target.fileno(), SANDBOX_UID, SANDBOX_GID)
             finally:
                 os.close(source)
         os.close(scratch)
@@ -646,14 +677,122 @@ def _confine(job: dict, conn) -> tuple[str | None, tuple[int, int] | None]:
         os.chdir("/")
         check(libc.umount2(b"/.old", 2), "detach the old root")  # MNT_DETACH
         os.rmdir("/.old")
+        if ids is not None:
+            _switch_to_sandbox_user(libc, bound, job["workdir"])
         check(libc.unshare(newns | newuser), "lock the mounts")
         write_maps(proc, SANDBOX_UID, SANDBOX_GID)
         os.close(proc)
+        if ids is not None:
+            libc.prctl(4, 0, 0, 0, 0)  # not dumpable again: nothing may trace it
         resource.setrlimit(resource.RLIMIT_NPROC, (THREAD_LIMIT, THREAD_LIMIT))  # counted in this namespace only
         _drop_capabilities(libc)
     except OSError as err:
         return (f"{err.strerror or err} ({err.filename or err.args[-1]})" if err.strerror else str(err)), None
     return _become_pid_one(libc, conn, len(job["cells"]))
+
+
+def _host_ids(uid: int, gid: int, readable) -> tuple[int, int, tuple[str, str] | None] | None:
+    """``(host uid, host gid, (newuidmap, newgidmap) or None)`` a sandbox runs as, or None for the grader's own.
+
+    A root grader maps the sandbox to :data:`SANDBOX_HOST_UID`/:data:`SANDBOX_HOST_GID` itself; an
+    unprivileged one uses its first subordinate ids (``/etc/subuid``, ``/etc/subgid``) through the
+    set-uid helpers ``newuidmap``/``newgidmap``. Without those (or where the folders a notebook
+    must read are not readable by others), the sandbox keeps the grader's own uid on the host, as
+    seen from outside its namespaces: still without capabilities, in its own user namespace, with
+    nothing of the host's visible, but a process of the grader's user to the host.
+    """
+    for path in readable:
+        with contextlib.suppress(OSError):
+            mode = os.stat(path).st_mode
+            if mode & (0o005 if os.path.isdir(path) else 0o004) != (0o005 if os.path.isdir(path) else 0o004):
+                return None
+    if uid == 0:
+        return SANDBOX_HOST_UID, SANDBOX_HOST_GID, None
+    import pwd
+    import shutil
+
+    tools = tuple(shutil.which(t, path="/usr/bin:/bin:/usr/sbin:/sbin") for t in ("newuidmap", "newgidmap"))
+    if None in tools:
+        return None
+    try:
+        name = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        name = str(uid)
+    found = []
+    for table in ("/etc/subuid", "/etc/subgid"):
+        try:
+            with open(table, encoding="utf-8") as handle:
+                rows = [line.strip().split(":") for line in handle]
+        except OSError:
+            return None
+        starts = [int(r[1]) for r in rows if len(r) == 3 and r[0] in (name, str(uid)) and r[1].isdigit()
+                  and r[2].isdigit() and int(r[2]) >= 1]
+        if not starts:
+            return None
+        found.append(starts[0])
+    return found[0], found[1], tools
+
+
+def _map_helper(target: int, uid: int, gid: int, ids: tuple) -> tuple[int, int, int]:
+    """Fork a process that stays outside the new user namespace and, once told (a byte on the
+    returned pipe), writes ``target``'s uid and gid maps: namespace 0 is the grader's own id, only
+    for setting up, and :data:`SANDBOX_UID` the sandbox's own host id. Returns ``(go, done, pid)``."""
+    go_r, go_w = os.pipe()
+    done_r, done_w = os.pipe()
+    helper = os.fork()
+    if helper:
+        os.close(go_r)
+        os.close(done_w)
+        return go_w, done_r, helper
+    ok = b"0"
+    try:
+        os.close(go_w)
+        os.close(done_r)
+        if os.read(go_r, 1) == b"1":
+            host_uid, host_gid, tools = ids
+            maps = (("uid_map", (0, uid, 1, SANDBOX_UID, host_uid, 1)), ("gid_map", (0, gid, 1, SANDBOX_GID, host_gid, 1)))
+            if tools is None:  # root: it may write any map
+                for name, numbers in maps:
+                    handle = os.open(f"/proc/{target}/{name}", os.O_WRONLY)
+                    try:
+                        os.write(handle, "0 {} {}\n{} {} {}\n".format(*numbers[1:]).encode())
+                    finally:
+                        os.close(handle)
+                ok = b"1"
+            else:
+                done = []
+                for tool, (_, numbers) in zip(tools, maps):
+                    child = os.fork()
+                    if child == 0:
+                        try:
+                            os.execv(tool, [tool, str(target), *map(str, numbers)])
+                        finally:
+                            os._exit(127)
+                    done.append(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0)
+                ok = b"1" if all(done) else b"0"
+    except BaseException:  # noqa: BLE001 - the sandbox is told, and falls back or refuses
+        ok = b"0"
+    finally:
+        with contextlib.suppress(OSError):
+            os.write(done_w, ok)
+        os._exit(0)
+
+
+def _switch_to_sandbox_user(libc, paths: list[str], workdir: str) -> None:
+    """Become :data:`SANDBOX_UID`/:data:`SANDBOX_GID` with no supplementary groups (so, on the host,
+    the sandbox's own ids), then check that what a notebook needs is still readable and writable."""
+    import ctypes
+
+    os.setgroups([])
+    os.setresgid(SANDBOX_GID, SANDBOX_GID, SANDBOX_GID)
+    os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
+    if libc.prctl(4, 1, 0, 0, 0) != 0:  # PR_SET_DUMPABLE: its /proc entry stays its own, for the next maps
+        raise OSError(ctypes.get_errno(), "keep the process's own /proc entry")
+    for path in paths:
+        if not os.access(path, os.R_OK | (os.X_OK if os.path.isdir(path) else 0)):
+            raise OSError(13, f"{path} is not readable by the sandbox's uid")
+    if not os.access(workdir, os.R_OK | os.W_OK | os.X_OK):
+        raise OSError(13, f"{workdir} is not writable by the sandbox's uid")
 
 
 def _drop_capabilities(libc) -> None:
