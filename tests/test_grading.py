@@ -214,13 +214,15 @@ def test_output_refusals_and_tampering_are_measured_by_the_monitor(tmp_path):
     notebook cannot erase them; closing or forging the report channels is flagged."""
     folder = tmp_path / "subs"
     folder.mkdir()
-    for who, cell in (("forger", FORGER), ("closer", CLOSER), ("injector", INJECTOR)):
+    hoarder = "report_gaps = ['x' * 99_999] * (sandbox.MAX_REPORT_BYTES // 99_999 + 1)"  # each string within limits
+    for who, cell in (("forger", FORGER), ("closer", CLOSER), ("injector", INJECTOR), ("hoarder", hoarder)):
+        cell = cell.replace("sandbox.MAX_REPORT_BYTES", str(sandbox.MAX_REPORT_BYTES))
         (folder / f"{who}_01-the-deployment.ipynb").write_text(json.dumps(submission_with([cell])), encoding="utf-8")
     grader = grading.Grader(timeout=TIMEOUT, hide=[folder], only={"01-the-deployment"})
     try:
         assert grader.confine, grader.weak_reason
-        forger, closer, injector = (grader.grade(folder / f"{who}_01-the-deployment.ipynb")
-                                    for who in ("forger", "closer", "injector"))
+        forger, closer, injector, hoarder = (grader.grade(folder / f"{who}_01-the-deployment.ipynb")
+                                             for who in ("forger", "closer", "injector", "hoarder"))
     finally:
         grader.close()
     assert forger.total == 15 and forger.status == "output-limit", forger.problems
@@ -230,6 +232,8 @@ def test_output_refusals_and_tampering_are_measured_by_the_monitor(tmp_path):
         assert row.total == 15 and "report-tampering" in row.flags, row.problems
         assert any("tampered" in p for p in row.problems)
     assert any("more reports than cells" in p for p in injector.problems), injector.problems
+    assert hoarder.total == 15 and hoarder.status == "errors" and "report-tampering" not in hoarder.flags
+    assert any("larger than" in p for p in hoarder.problems), hoarder.problems
 
 
 def test_cli_help():

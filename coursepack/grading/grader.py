@@ -71,7 +71,7 @@ from coursepack.grading.exercises import ExerciseSet, cell_source, load_sets, pa
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_FILE_BYTES = 100 * 2**20  #: larger submissions are not read at all
-MAX_MESSAGE_BYTES = 16 * 2**20  #: largest answer report accepted from a sandbox
+MAX_MESSAGE_BYTES = sandbox.MAX_REPORT_BYTES + 2**16  #: largest message accepted from a sandbox
 OUTPUT_LIMIT = 10 * 2**20  #: printed bytes beyond this are reported (all output is discarded)
 INTERRUPT_GRACE = 2.0  #: seconds a cell gets to stop after an interrupt before the process is killed
 STARTUP_TIMEOUT = 120.0  #: seconds for the fork server to start (imports and data validation)
@@ -368,6 +368,10 @@ class Grader:
                 reported = json.loads(raw)
                 answers = reported if isinstance(reported, dict) else answers
                 result.answers = answers
+                if report.get("too_large") is True:
+                    result.worsen("errors", f"the answers after cell {numbers[index]} were larger than "
+                                            f"{sandbox.MAX_REPORT_BYTES // 2**20} MB and were not read; "
+                                            "those reported before were kept")
                 measured = report.get("output")
                 output = max(output, measured if type(measured) is int else 0)
                 self._tampering(result, report.get("tampering"))

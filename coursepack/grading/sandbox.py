@@ -125,7 +125,8 @@ def _conn_reporter(conn, output: _CappedOutput):
         if header.get("kind") != "cell":
             conn.send_bytes(json.dumps(header).encode())
             return
-        conn.send_bytes(json.dumps({**header, "output": output.count, "blocked": blocked[:BLOCKED_PER_CELL]}).encode())
+        conn.send_bytes(json.dumps({**header, "output": output.count, "blocked": blocked[:BLOCKED_PER_CELL],
+                                    "tampering": []}).encode())
         conn.send_bytes(answers)
         del blocked[:]
 
@@ -203,7 +204,7 @@ def _sandbox_main(conn, job: dict) -> None:
 
 
 def _run_cells(shell, cells: list, variables: list, send, streams, _exit=os._exit,
-               LOST_CHANNEL_STATUS=LOST_CHANNEL_STATUS) -> None:
+               LOST_CHANNEL_STATUS=LOST_CHANNEL_STATUS, MAX_REPORT_BYTES=MAX_REPORT_BYTES, len=len) -> None:
     """Run the cells in turn; after each, send its error and answers (``send`` and ``_report`` bound
     before any student code runs, so that replacing them in the module changes nothing here)."""
     import builtins
@@ -228,7 +229,11 @@ def _run_cells(shell, cells: list, variables: list, send, streams, _exit=os._exi
                 with contextlib.suppress(Exception):
                     stream.flush()  # what the cell printed reaches the monitor before its report
             try:
-                send({"kind": "cell", "index": index, "error": error}, report(shell.user_ns, variables))
+                answers = report(shell.user_ns, variables)
+                header = {"kind": "cell", "index": index, "error": error}
+                if len(answers) > MAX_REPORT_BYTES:  # the grader keeps the answers reported before
+                    header, answers = {**header, "too_large": True}, b"null"
+                send(header, answers)
             except OSError:  # the report channel is gone (the notebook closed it): nothing more can be said
                 _exit(LOST_CHANNEL_STATUS)
         finally:
@@ -396,6 +401,7 @@ def _monitor(child: int, conn, output_fd: int, answers_fd: int, blocked_fd: int,
             error = header.get("error")
             state["expected"] += 1
             send({"kind": "cell", "index": header["index"], "error": error if type(error) is str else None,
+                  "too_large": header.get("too_large") is True,
                   "output": state["output"], "blocked": [], "tampering": tampering,
                   "seconds": round(time.monotonic() - start, 3)}, raw)
             state["blocked"] = 0
