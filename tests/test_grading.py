@@ -215,23 +215,29 @@ def test_output_refusals_and_tampering_are_measured_by_the_monitor(tmp_path):
     folder = tmp_path / "subs"
     folder.mkdir()
     hoarder = "report_gaps = ['x' * 99_999] * (sandbox.MAX_REPORT_BYTES // 99_999 + 1)"  # each string within limits
-    for who, cell in (("forger", FORGER), ("closer", CLOSER), ("injector", INJECTOR), ("hoarder", hoarder)):
+    reorderer = INJECTOR.replace('"index": 99', '"index": 0')  # cell 1's report again, out of order
+    garbler = INJECTOR.replace('struct.pack("<II", len(head), 2) + head + b"{}"', 'b"\\xff" * 64')
+    for who, cell in (("forger", FORGER), ("closer", CLOSER), ("injector", INJECTOR), ("hoarder", hoarder),
+                      ("reorderer", reorderer), ("garbler", garbler)):
         cell = cell.replace("sandbox.MAX_REPORT_BYTES", str(sandbox.MAX_REPORT_BYTES))
         (folder / f"{who}_01-the-deployment.ipynb").write_text(json.dumps(submission_with([cell])), encoding="utf-8")
     grader = grading.Grader(timeout=TIMEOUT, hide=[folder], only={"01-the-deployment"})
     try:
         assert grader.confine, grader.weak_reason
-        forger, closer, injector, hoarder = (grader.grade(folder / f"{who}_01-the-deployment.ipynb")
-                                             for who in ("forger", "closer", "injector", "hoarder"))
+        forger, closer, injector, hoarder, reorderer, garbler = (
+            grader.grade(folder / f"{who}_01-the-deployment.ipynb")
+            for who in ("forger", "closer", "injector", "hoarder", "reorderer", "garbler"))
     finally:
         grader.close()
     assert forger.total == 15 and forger.status == "output-limit", forger.problems
     assert "blocked-access" in forger.flags and "report-tampering" not in forger.flags, forger.problems
     assert any("/etc/shadow" in p for p in forger.problems)
-    for row in (closer, injector):
+    for row in (closer, injector, reorderer, garbler):
         assert row.total == 15 and "report-tampering" in row.flags, row.problems
         assert any("tampered" in p for p in row.problems)
     assert any("more reports than cells" in p for p in injector.problems), injector.problems
+    assert any("out-of-order" in p for p in reorderer.problems), reorderer.problems
+    assert any("malformed" in p for p in garbler.problems), garbler.problems
     assert hoarder.total == 15 and hoarder.status == "errors" and "report-tampering" not in hoarder.flags
     assert any("larger than" in p for p in hoarder.problems), hoarder.problems
 
@@ -398,6 +404,9 @@ def host_ids(pid: int) -> tuple[list[int], list[int], str]:
 def test_the_sandbox_runs_under_a_host_uid_of_its_own():
     """Seen from the host, the monitor and the notebook's process run as neither root nor the grader."""
     grader = grading.Grader(timeout=TIMEOUT, sets={})
+    if sandbox._host_ids(os.getuid(), os.getgid(), grader.readable) is None:
+        grader.close()
+        pytest.skip("an unprivileged grader without subordinate ids can map only its own uid (the documented limit)")
     scratch = Path(tempfile.mkdtemp(dir=grader.scratch_root))
     process, receive = grader._start(grader._job(scratch, ["import time\ntime.sleep(3)\nwrote = open('x', 'w').write('ok')"],
                                                  ["wrote"]))
@@ -422,6 +431,46 @@ def test_the_sandbox_runs_under_a_host_uid_of_its_own():
         if os.getuid() == 0:
             assert (uids[0], gids[0]) == (sandbox.SANDBOX_HOST_UID, sandbox.SANDBOX_HOST_GID)
     assert answers.decode(wrote) == 2  # the working folder stays writable under that uid
+
+
+UNPRIVILEGED_GRADER = """
+import json, os, signal, tempfile, time
+from pathlib import Path
+from coursepack.grading import grader
+from tests.test_grading import host_ids
+g = grader.Grader(timeout=5, sets={})
+scratch = Path(tempfile.mkdtemp(dir=g.scratch_root))
+process, receive = g._start(g._job(scratch, ["import time\\ntime.sleep(2)"], []))
+ready = json.loads(receive.recv_bytes())
+time.sleep(0.5)
+child = [int(p.parent.name) for p in Path("/proc").glob("[0-9]*/status") if f"\\nPPid:\\t{process.pid}\\n" in p.read_text()]
+print(json.dumps([ready["isolation"], os.getuid(), host_ids(child[0])[0]]))
+os.killpg(process.pid, signal.SIGKILL)
+g.close()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to start a grader as another user")
+def test_an_unprivileged_grader_without_subordinate_ids_still_grades_fully_confined():
+    """Not root and no /etc/subuid entry: the sandbox keeps the grader's own uid on the host, but grading goes on."""
+    for folder in [*Path(os.path.realpath(sys.executable)).parents, *ROOT.parents, ROOT]:
+        if os.stat(folder).st_mode & 0o001 == 0:
+            pytest.skip(f"{folder} cannot be entered by another user, so no other user can run this Python")
+    home = Path(tempfile.mkdtemp(dir="/tmp", prefix="coursepack-unprivileged-"))
+    os.chown(home, 54321, 54321)
+    try:
+        done = subprocess.run([sys.executable, "-c", UNPRIVILEGED_GRADER], cwd=ROOT, capture_output=True, text=True,
+                              timeout=300, user=54321, group=54321, extra_groups=[],
+                              env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
+                                   "PYTHONPATH": str(ROOT), "TMPDIR": str(home)})
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    if done.returncode != 0 and "user namespaces unavailable" in done.stderr:
+        pytest.skip("this machine gives no user namespaces to unprivileged users")
+    assert done.returncode == 0, done.stderr[-2000:]
+    isolation, uid, seen = json.loads(done.stdout.splitlines()[-1])
+    assert isolation == sandbox.FULL_ISOLATION and uid == 54321 and set(seen) == {54321}
 
 
 def test_the_seccomp_denylist_covers_every_call_that_reaches_out():
