@@ -169,6 +169,79 @@ def test_audit_hook_alone_still_blocks_snooping_and_saved_output_is_ignored(tmp_
     assert saved.status == "ok"
 
 
+def submission_with(cells: list[str]) -> dict:
+    """The correct submission with code cells added at its end."""
+    nb = json.loads((SUBMISSIONS / "correct_01-the-deployment.ipynb").read_text(encoding="utf-8"))
+    nb["cells"] += [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": c}
+                    for c in cells]
+    return nb
+
+
+FORGER = """
+import sys, coursepack.grading.sandbox as box
+print("x" * 11_000_000)
+try:
+    open("/etc/shadow").read()
+except OSError:
+    pass
+box._report = lambda namespace, variables: b'{}'  # too late: the loop bound its own
+box._CappedOutput.write = lambda self, text: 0
+frame = sys._getframe()
+while frame is not None:  # take the attempt back, zero every counter in sight
+    for value in list(frame.f_locals.values()):
+        if type(value) is list and value and type(value[0]) is str and value[0].startswith("open"):
+            value.clear()
+        if hasattr(value, "count") and type(getattr(value, "count", None)) is int:
+            value.count = 0
+    frame = frame.f_back
+"""
+CLOSER = "import os, time\nos.closerange(3, 1024)\ntime.sleep(0.5)"
+INJECTOR = """
+import json, os, stat, struct
+head = json.dumps({"kind": "cell", "index": 99, "error": None}).encode()
+for fd in range(3, 64):
+    try:
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            os.write(fd, struct.pack("<II", len(head), 2) + head + b"{}")
+    except OSError:
+        pass
+"""
+
+
+@pytest.mark.slow
+def test_output_refusals_and_tampering_are_measured_by_the_monitor(tmp_path):
+    """Printed output and refused actions are counted outside the notebook's process, so that a
+    notebook cannot erase them; closing or forging the report channels is flagged."""
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    hoarder = "report_gaps = ['x' * 99_999] * (sandbox.MAX_REPORT_BYTES // 99_999 + 1)"  # each string within limits
+    reorderer = INJECTOR.replace('"index": 99', '"index": 0')  # cell 1's report again, out of order
+    garbler = INJECTOR.replace('struct.pack("<II", len(head), 2) + head + b"{}"', 'b"\\xff" * 64')
+    for who, cell in (("forger", FORGER), ("closer", CLOSER), ("injector", INJECTOR), ("hoarder", hoarder),
+                      ("reorderer", reorderer), ("garbler", garbler)):
+        cell = cell.replace("sandbox.MAX_REPORT_BYTES", str(sandbox.MAX_REPORT_BYTES))
+        (folder / f"{who}_01-the-deployment.ipynb").write_text(json.dumps(submission_with([cell])), encoding="utf-8")
+    grader = grading.Grader(timeout=TIMEOUT, hide=[folder], only={"01-the-deployment"})
+    try:
+        assert grader.confine, grader.weak_reason
+        forger, closer, injector, hoarder, reorderer, garbler = (
+            grader.grade(folder / f"{who}_01-the-deployment.ipynb")
+            for who in ("forger", "closer", "injector", "hoarder", "reorderer", "garbler"))
+    finally:
+        grader.close()
+    assert forger.total == 15 and forger.status == "output-limit", forger.problems
+    assert "blocked-access" in forger.flags and "report-tampering" not in forger.flags, forger.problems
+    assert any("/etc/shadow" in p for p in forger.problems)
+    for row in (closer, injector, reorderer, garbler):
+        assert row.total == 15 and "report-tampering" in row.flags, row.problems
+        assert any("tampered" in p for p in row.problems)
+    assert any("more reports than cells" in p for p in injector.problems), injector.problems
+    assert any("out-of-order" in p for p in reorderer.problems), reorderer.problems
+    assert any("malformed" in p for p in garbler.problems), garbler.problems
+    assert hoarder.total == 15 and hoarder.status == "errors" and "report-tampering" not in hoarder.flags
+    assert any("larger than" in p for p in hoarder.problems), hoarder.problems
+
+
 def test_cli_help():
     done = subprocess.run([sys.executable, "-m", "coursepack.grading", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "--timeout" in done.stdout and "--workers" in done.stdout
@@ -235,11 +308,15 @@ def run_in_sandbox(grader, cells: list[str], variables: list[str]) -> tuple[str,
     process, receive = grader._start(grader._job(scratch, cells, variables))
     try:
         ready = json.loads(receive.recv_bytes())
-        report = {}
+        reported = {}
         for _ in cells:
-            assert receive.poll(60)
-            report = json.loads(receive.recv_bytes())
-        return ready.get("isolation"), {k: answers.decode(v) for k, v in report.get("answers", {}).items()}
+            while True:
+                assert receive.poll(60)
+                report = json.loads(receive.recv_bytes())
+                if report["kind"] == "cell":
+                    break
+            reported = json.loads(receive.recv_bytes())  # the answers follow each cell's row
+        return ready.get("isolation"), {k: answers.decode(v) for k, v in reported.items()}
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.join(5)
@@ -265,6 +342,15 @@ calls = {
     "setuid": libc.syscall(105, 0),
 }
 refused = sorted(name for name, status in calls.items() if status != 0)
+import platform
+from coursepack.grading.sandbox import _ARCHES, _SYSCALLS
+column = _ARCHES[platform.machine()][0]
+allowed_through = []
+for name, numbers in _SYSCALLS.items():  # each denied call, with harmless arguments: EPERM from the filter
+    if name in ("kill", "tgkill", "prlimit64", "clone", "clone3") or numbers[column] is None:
+        continue
+    if libc.syscall(numbers[column], 0, 0, 0, 0, 0, 0) != -1 or ctypes.get_errno() != 1:
+        allowed_through.append(name)
 reads_limit = libc.syscall(302, 0, 7, None, ctypes.byref(tiny)) == 0
 box = []
 threads = [threading.Thread(target=box.append, args=(1,)) for _ in range(16)]
@@ -273,6 +359,12 @@ for t in threads:
 for t in threads:
     t.join()
 threads_ran = len(box)
+import sys
+frame, stack = sys._getframe().f_back, []
+while frame is not None:  # every frame the notebook can reach: what the grader left there
+    stack.append(frame.f_code.co_name + repr(frame.f_locals)[:20000])
+    frame = frame.f_back
+stack = chr(10).join(stack)
 """
 
 
@@ -282,18 +374,116 @@ def test_sandbox_is_pid_one_unprivileged_and_cannot_reach_the_grader():
     try:
         assert grader.confine, grader.weak_reason
         isolation, got = run_in_sandbox(grader, [PROBES], ["pid", "uid", "gid", "env", "args", "refused",
-                                                           "reads_limit", "threads_ran"])
+                                                           "reads_limit", "threads_ran", "stack",
+                                                           "allowed_through"])
     finally:
         grader.close()
     assert not grader.scratch_root.exists(), "scratch folders left behind"
     assert isolation == sandbox.FULL_ISOLATION
     assert (got["pid"], got["uid"], got["gid"]) == (1, sandbox.SANDBOX_UID, sandbox.SANDBOX_GID)
     assert got["args"] == "()" and "PWD" not in got["env"] and "OLDPWD" not in got["env"]
+    assert got["stack"].startswith("run_code")  # as far as the frames go (Python 3.11 stops at IPython's)
+    for secret in (str(grader.scratch_root), "Connection", "'hide'", "'scratch'", str(ROOT / "tests")):
+        assert secret not in got["stack"], f"a frame the notebook can read holds {secret}"
     assert got["refused"] == sorted(["kill other", "kill all", "tkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
                                      "prlimit64 set", "setrlimit", "setpriority", "sched_setaffinity", "ptrace",
                                      "pidfd_open", "process_vm_readv", "setsid", "setpgid", "unshare",
                                      "clone newuser", "setuid"])
     assert got["reads_limit"] is True and got["threads_ran"] == 16
+    assert got["allowed_through"] == [], "system calls the seccomp filter should refuse"
+
+
+def host_ids(pid: int) -> tuple[list[int], list[int], str]:
+    """The uids, gids and supplementary groups of ``pid`` as the host sees them."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return ([int(v) for v in fields["Uid"].split()], [int(v) for v in fields["Gid"].split()],
+            fields["Groups"].strip())
+
+
+@pytest.mark.slow
+def test_the_sandbox_runs_under_a_host_uid_of_its_own():
+    """Seen from the host, the monitor and the notebook's process run as neither root nor the grader."""
+    grader = grading.Grader(timeout=TIMEOUT, sets={})
+    if sandbox._host_ids(os.getuid(), os.getgid(), grader.readable) is None:
+        grader.close()
+        pytest.skip("no uid of its own here: an unprivileged grader without subordinate ids, or folders others cannot read")
+    scratch = Path(tempfile.mkdtemp(dir=grader.scratch_root))
+    process, receive = grader._start(grader._job(scratch, ["import time\ntime.sleep(3)\nwrote = open('x', 'w').write('ok')"],
+                                                 ["wrote"]))
+    try:
+        assert json.loads(receive.recv_bytes())["isolation"] == sandbox.FULL_ISOLATION
+        time.sleep(0.5)
+        children = [int(p.parent.name) for p in Path("/proc").glob("[0-9]*/status")
+                    if f"\nPPid:\t{process.pid}\n" in p.read_text()]
+        assert len(children) == 1, children  # the notebook's process, PID 1 of its namespace
+        seen = {pid: host_ids(pid) for pid in (process.pid, children[0])}
+        while json.loads(receive.recv_bytes())["kind"] != "cell":
+            pass
+        wrote = json.loads(receive.recv_bytes())["wrote"]
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.join(5)
+        grader.close()
+    for pid, (uids, gids, groups) in seen.items():
+        assert len(set(uids)) == 1 and len(set(gids)) == 1, (pid, uids, gids)
+        assert uids[0] not in (0, os.getuid()) and gids[0] not in (0, os.getgid()), (pid, uids, gids)
+        assert groups == "", (pid, groups)
+        if os.getuid() == 0:
+            assert (uids[0], gids[0]) == (sandbox.SANDBOX_HOST_UID, sandbox.SANDBOX_HOST_GID)
+    assert answers.decode(wrote) == 2  # the working folder stays writable under that uid
+
+
+UNPRIVILEGED_GRADER = """
+import json, os, signal, tempfile, time
+from pathlib import Path
+from coursepack.grading import grader
+from tests.test_grading import host_ids
+g = grader.Grader(timeout=5, sets={})
+scratch = Path(tempfile.mkdtemp(dir=g.scratch_root))
+process, receive = g._start(g._job(scratch, ["import time\\ntime.sleep(2)"], []))
+ready = json.loads(receive.recv_bytes())
+time.sleep(0.5)
+child = [int(p.parent.name) for p in Path("/proc").glob("[0-9]*/status") if f"\\nPPid:\\t{process.pid}\\n" in p.read_text()]
+print(json.dumps([ready["isolation"], os.getuid(), host_ids(child[0])[0]]))
+os.killpg(process.pid, signal.SIGKILL)
+g.close()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to start a grader as another user")
+def test_an_unprivileged_grader_without_subordinate_ids_still_grades_fully_confined():
+    """Not root and no /etc/subuid entry: the sandbox keeps the grader's own uid on the host, but grading goes on."""
+    for folder in [*Path(os.path.realpath(sys.executable)).parents, *ROOT.parents, ROOT]:
+        if os.stat(folder).st_mode & 0o001 == 0:
+            pytest.skip(f"{folder} cannot be entered by another user, so no other user can run this Python")
+    home = Path(tempfile.mkdtemp(dir="/tmp", prefix="coursepack-unprivileged-"))
+    os.chown(home, 54321, 54321)
+    try:
+        done = subprocess.run([sys.executable, "-c", UNPRIVILEGED_GRADER], cwd=ROOT, capture_output=True, text=True,
+                              timeout=300, user=54321, group=54321, extra_groups=[],
+                              env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
+                                   "PYTHONPATH": str(ROOT), "TMPDIR": str(home)})
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    if done.returncode != 0 and "user namespaces unavailable" in done.stderr:
+        pytest.skip("this machine gives no user namespaces to unprivileged users")
+    assert done.returncode == 0, done.stderr[-2000:]
+    isolation, uid, seen = json.loads(done.stdout.splitlines()[-1])
+    assert isolation == sandbox.FULL_ISOLATION and uid == 54321 and set(seen) == {54321}
+
+
+def test_the_seccomp_denylist_covers_every_call_that_reaches_out():
+    missing = [name for name in sandbox.MUST_REFUSE if name not in sandbox._SYSCALLS]
+    assert not missing, missing
+    for name in ("io_uring_setup", "io_uring_enter", "io_uring_register", "pidfd_getfd", "process_madvise",
+                 "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr",
+                 "quotactl_fd", "kcmp", "userfaultfd", "perf_event_open", "bpf", "setns", "open_by_handle_at"):
+        assert name in sandbox.MUST_REFUSE, name
+    numbers = [n[0] for n in sandbox._SYSCALLS.values()]
+    assert len(numbers) == len(set(numbers)), "two names share an x86_64 number"
+    arm = [n[1] for n in sandbox._SYSCALLS.values() if n[1] is not None]
+    assert len(arm) == len(set(arm)), "two names share an aarch64 number"
 
 
 @pytest.mark.slow
@@ -305,6 +495,7 @@ def test_grading_from_a_clone_under_tmp_is_fully_confined():
         shutil.rmtree(clone / "coursepack")
         shutil.copytree(ROOT / "coursepack", clone / "coursepack",
                         ignore=shutil.ignore_patterns("__pycache__"))  # the code as it is now, committed or not
+        shutil.copy(ROOT / "tests" / "test_grading.py", clone / "tests" / "test_grading.py")
         script = ("import json, coursepack\n"
                   "from coursepack.grading import grader\n"
                   "from tests.test_grading import run_in_sandbox\n"

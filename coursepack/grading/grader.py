@@ -14,7 +14,8 @@ Nothing in a submission is trusted. For each one:
    Python folders, ``coursepack/``, ``data/`` and an in-memory working folder with a disk quota
    (wherever the repository lies, ``/tmp`` included), so the repository, the hidden tests, other
    submissions and the gradebook do not exist for it; the notebook then runs as an unprivileged
-   user without capabilities, as PID 1 of its own PID namespace (ending it ends all it started),
+   user without capabilities (on the host, a uid of its own, :data:`sandbox.SANDBOX_HOST_UID` when the
+   grader is root, never the grader's), as PID 1 of its own PID namespace (ending it ends all it started),
    with a short allowlisted environment, and seccomp refuses signals to other processes, setting
    limits, priorities or affinity, ptrace, other processes' memory, pidfds, sessions, running
    programs, mounts and new namespaces. An audit hook (:func:`sandbox._install_guard`) also refuses
@@ -24,7 +25,13 @@ Nothing in a submission is trusted. For each one:
    the gradebook's ``sandbox`` column gives the mode of every row. Each cell has a time limit
    (``--timeout``, default 30 s: interrupt, then kill), each notebook a total time budget and a cap
    on code cells; printed output is counted and discarded; memory, file sizes and threads are capped.
-3. After every cell the process reports each graded answer variable as plain JSON data (ints,
+   The process that confines itself forks the notebook's process and becomes its **monitor**: it
+   runs no student code and alone holds the connection to this process. It counts the notebook's
+   printed output (fds 1 and 2 are a pipe it drains), receives each action the audit hook refuses
+   the moment it is refused, records the exit status and time, checks every report (size, kind,
+   order, no more than there are cells) and flags tampering with the report channels
+   (``report-tampering``), so that a notebook cannot erase what it printed or tried.
+3. After every cell the notebook's process reports each graded answer variable as plain JSON data (ints,
    floats, strings, lists, dicts, NumPy scalars, pandas Timestamps, Series and DataFrames as
    values + dtypes); anything whose type is not *exactly* one of those is reported as unsupported.
    So answers given before a hang or a crash keep their points, and an object with a lying
@@ -32,8 +39,8 @@ Nothing in a submission is trusted. For each one:
 4. This process, which never runs student code, rebuilds the answers by value and runs the set's
    public and hidden tests (otter's own test files, from ``_build/.exercise-cache``) on them.
 
-Locked cells that were deleted or edited, edited test metadata, blocked actions and unsupported
-answer types are reported in the ``flags`` column; they cannot change a score, because neither the
+Locked cells that were deleted or edited, edited test metadata, blocked actions, tampering with the
+sandbox's reports and unsupported answer types are reported in the ``flags`` column; they cannot change a score, because neither the
 notebook's check cells nor its metadata are used.
 """
 from __future__ import annotations
@@ -64,7 +71,7 @@ from coursepack.grading.exercises import ExerciseSet, cell_source, load_sets, pa
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_FILE_BYTES = 100 * 2**20  #: larger submissions are not read at all
-MAX_MESSAGE_BYTES = 16 * 2**20  #: largest answer report accepted from a sandbox
+MAX_MESSAGE_BYTES = sandbox.MAX_REPORT_BYTES + 2**16  #: largest message accepted from a sandbox
 OUTPUT_LIMIT = 10 * 2**20  #: printed bytes beyond this are reported (all output is discarded)
 INTERRUPT_GRACE = 2.0  #: seconds a cell gets to stop after an interrupt before the process is killed
 STARTUP_TIMEOUT = 120.0  #: seconds for the fork server to start (imports and data validation)
@@ -323,28 +330,51 @@ class Grader:
                 result.worsen("crashed", f"the sandbox could not be confined ({reason}); none of the code ran")
                 return answers
             result.isolation = str(ready.get("isolation", ""))[:40]
+            monitored = result.isolation == sandbox.FULL_ISOLATION
+            ending = None
+            cell_deadline = time.monotonic() + self.timeout
+            interrupted = False
             while index < len(code):
-                remaining = deadline - time.monotonic()
-                if not receive.poll(max(0.0, min(self.timeout, remaining))):
-                    if remaining <= self.timeout:
+                now = time.monotonic()
+                remaining, cell_left = deadline - now, cell_deadline - now
+                if not receive.poll(max(0.0, min(cell_left, remaining))):
+                    if remaining <= cell_left:
                         result.flags.append("time-budget")
                         result.worsen("timeout", f"the notebook ran longer than its total budget of "
                                                  f"{self.notebook_time_limit:g} s; the run ended in cell {numbers[index]}")
                         break
-                    result.worsen("timeout", f"cell {numbers[index]} ran longer than {self.timeout:g} s and was interrupted")
-                    os.kill(process.pid, signal.SIGINT)
-                    if not receive.poll(INTERRUPT_GRACE):
+                    if interrupted:
                         result.problems[-1] += "; it did not stop, so the run ended there"
                         break
+                    result.worsen("timeout", f"cell {numbers[index]} ran longer than {self.timeout:g} s and was interrupted")
+                    os.kill(process.pid, signal.SIGINT)
+                    interrupted, cell_deadline = True, time.monotonic() + INTERRUPT_GRACE
+                    continue
                 report = json.loads(receive.recv_bytes(MAX_MESSAGE_BYTES))
-                if not isinstance(report, dict) or report.get("kind") != "cell" or report.get("index") != index:
+                kind = report.get("kind") if isinstance(report, dict) else None
+                if kind == "blocked":  # passed on by the monitor the moment the audit hook refused it
+                    self._blocked(result, numbers[index], [report.get("what")])
+                    continue
+                if kind == "end":  # the notebook's process ended before reporting every cell
+                    ending = report
+                    result.worsen("crashed", f"the sandbox process ended in cell {numbers[index]} (exit status "
+                                             f"{report.get('status')}); answers reported before that were kept")
+                    break
+                if kind != "cell" or report.get("index") != index:
                     result.worsen("crashed", f"the sandbox sent an unexpected report after cell {numbers[index]}; "
                                              "the run ended there")
                     break
-                answers = report["answers"] if isinstance(report.get("answers"), dict) else answers
+                raw = receive.recv_bytes(MAX_MESSAGE_BYTES)  # the cell's answers, as the notebook encoded them
+                reported = json.loads(raw)
+                answers = reported if isinstance(reported, dict) else answers
                 result.answers = answers
-                output = report.get("output")
-                output = output if type(output) is int else 0
+                if report.get("too_large") is True:
+                    result.worsen("errors", f"the answers after cell {numbers[index]} were larger than "
+                                            f"{sandbox.MAX_REPORT_BYTES // 2**20} MB and were not read; "
+                                            "those reported before were kept")
+                measured = report.get("output")
+                output = max(output, measured if type(measured) is int else 0)
+                self._tampering(result, report.get("tampering"))
                 error = str(report.get("error") or "")
                 if error and not error.startswith("KeyboardInterrupt"):
                     result.worsen("errors", f"cell {numbers[index]} raised {error[:300]}")
@@ -354,11 +384,21 @@ class Grader:
                         result.problems.append(f"cell {numbers[index]} filled the working folder's quota of "
                                                f"{sandbox.DISK_QUOTA // 2**20} MB")
                 if report.get("blocked"):
-                    if "blocked-access" not in result.flags:
-                        result.flags.append("blocked-access")
-                    result.problems.append(f"cell {numbers[index]}: the sandbox refused "
-                                           + "; ".join(str(b)[:150] for b in list(report["blocked"])[:3]))
+                    self._blocked(result, numbers[index], list(report["blocked"]))
                 index += 1
+                cell_deadline, interrupted = time.monotonic() + self.timeout, False
+            if monitored and ending is None and index == len(code):  # the monitor's last word: exit, tampering
+                while receive.poll(INTERRUPT_GRACE):
+                    report = json.loads(receive.recv_bytes(MAX_MESSAGE_BYTES))
+                    if isinstance(report, dict) and report.get("kind") == "blocked":
+                        self._blocked(result, numbers[-1] if numbers else 0, [report.get("what")])
+                    elif isinstance(report, dict) and report.get("kind") == "end":
+                        ending = report
+                        break
+            if ending is not None:
+                measured = ending.get("output")
+                output = max(output, measured if type(measured) is int else 0)
+                self._tampering(result, ending.get("tampering"))
         except RecursionError:
             result.worsen("crashed", f"the sandbox's report after cell {numbers[min(index, len(numbers) - 1)]} was "
                                      "nested too deeply to read; answers reported before that were kept")
@@ -380,6 +420,31 @@ class Grader:
             result.worsen("output-limit", f"the notebook printed {output / 2**20:.0f} MB; output is discarded "
                                           f"(limit {OUTPUT_LIMIT // 2**20} MB) and grading went on")
         return answers
+
+    @staticmethod
+    def _blocked(result: Result, number: int, actions: list) -> None:
+        """Record actions the sandbox refused in cell ``number``."""
+        if "blocked-access" not in result.flags:
+            result.flags.append("blocked-access")
+        text = f"cell {number}: the sandbox refused "
+        actions = [str(a)[:150] for a in actions[:3]]
+        if result.problems and result.problems[-1].startswith(text):
+            if result.problems[-1].count(";") < 2:
+                result.problems[-1] += "; " + "; ".join(actions)
+        else:
+            result.problems.append(text + "; ".join(actions))
+
+    @staticmethod
+    def _tampering(result: Result, found) -> None:
+        """Record what the monitor found wrong with the report channels (each thing once)."""
+        if not isinstance(found, list):
+            return
+        for what in found[:5]:
+            problem = f"the notebook tampered with the sandbox's reports: {str(what)[:200]}"
+            if problem not in result.problems:
+                if "report-tampering" not in result.flags:
+                    result.flags.append("report-tampering")
+                result.worsen("errors", problem)
 
     def _check(self, exercise: ExerciseSet, answers: dict, result: Result) -> None:
         """Rebuild the answers by value and run each question's tests on them, here."""
