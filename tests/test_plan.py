@@ -137,3 +137,25 @@ def test_every_row_the_simulation_cites_is_in_the_data(page):
             if row_id.strip() not in known:
                 missing.append(f"{table}: {row_id}")
     assert cited >= 10 and not missing, f"{page} cites rows that are not in data/: {missing}"
+
+
+def test_confidential_facts_come_from_rows_dated_by_4_november_2024():
+    """What a seat 'knows' on 4 November 2024 cannot rest on a row reported later (the debrief is for those)."""
+    from coursepack.lessons import data
+    from tests.test_book import brief_lines
+
+    dated = {"statements": "date", "events": "date", "troop_estimates": "date", "polls": "date_reported",
+             "exchanges": "date_reported"}
+    late, checked = [], 0
+    for line in brief_lines():  # the lines come without their asterisks: "(statements: rok-2024-10-21)"
+        cites = [part.strip() for group in re.findall(r"\(([^()]*)\)", line) for part in group.split(";")]
+        for table, ids in (c.split(": ", 1) for c in cites if re.fullmatch(r"[a-z_]+: [a-z0-9, -]+", c)):
+            if table not in dated:
+                continue
+            frame = data.load(table).set_index("id")
+            for row_id in ids.split(", "):
+                checked += 1
+                when = str(frame.loc[row_id.strip(), dated[table]])[:10]
+                if when > "2024-11-04":
+                    late.append(f"{table}: {row_id} ({when})")
+    assert checked >= 30 and not late, f"confidential facts from rows later than 4 November 2024: {late}"
