@@ -64,23 +64,49 @@ def test_chapter_offers_notebook_and_data_downloads(built_book, chapter):
     assert "coursepack-data.zip" in html, "no link to the data zip"
 
 
+STRAIGHT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def brief_lines() -> set[str]:
-    """The confidential facts of the simulation's role briefs: every bullet of book/simulation-briefs.md, as text."""
+    """The confidential lines of the simulation: every fact under an "Only you know" heading of a seat's brief in
+    book/simulation-briefs.md, and every consequence the chair reads out at the start of Round 3, as text."""
     text = (ROOT / "book" / "simulation-briefs.md").read_text(encoding="utf-8")
-    bullets = {re.sub(r"[*`]", "", line[2:]).strip() for line in text.splitlines() if line.startswith("- ")}
-    return {line for line in bullets if len(line) >= 40}
+    lines, confidential, consequences = set(), False, False
+    for line in text.splitlines():
+        if line.startswith("**Only you know"):
+            confidential = True
+        elif line.startswith(("**", "#", "(")):
+            confidential = False
+        if line.startswith("#"):
+            consequences = line.startswith("## Consequences")
+        if confidential and line.startswith("- "):
+            lines.add(line[2:])
+        if consequences and line.startswith("| ") and not line.startswith("| If the council"):
+            lines.add(line.split(" | ")[1])
+    lines = {re.sub(r"[*`]", "", line).strip() for line in lines}
+    return {line for line in lines if len(line) >= 40}
+
+
+def test_brief_confidential_lines_are_kept_off_the_public_simulation_page():
+    """Every seat's brief has a confidential section, and the public scenario page repeats none of its lines."""
+    briefs = (ROOT / "book" / "simulation-briefs.md").read_text(encoding="utf-8")
+    assert briefs.count("**Only you know") >= 13, "a seat's brief has lost its confidential section"
+    assert len(brief_lines()) >= 40, "the confidential lines were not found: the leak test would prove nothing"
+    public = " ".join(re.sub(r"[*`]", "", (ROOT / "book" / "simulation.md").read_text(encoding="utf-8")).split())
+    leaked = [line[:60] for line in brief_lines() if " ".join(line.split()) in public]
+    assert not leaked, "confidential lines on the public simulation page:\n" + "\n".join(leaked)
 
 
 @pytest.mark.slow
 def test_learner_edition_holds_no_role_brief(built_book):
     """The briefs are instructor-only: no page, source copy or search index of the learner book holds one of them."""
-    assert len(brief_lines()) >= 20, "the brief lines were not found: the test would prove nothing"
+    assert len(brief_lines()) >= 40, "the confidential lines were not found: the test would prove nothing"
     assert not (built_book / "book/simulation-briefs.html").exists()
     found = []
     for path in built_book.rglob("*"):
         if path.is_file() and path.suffix in {".html", ".txt", ".md", ".js", ".json", ".ipynb"}:
             text = re.sub(r"[*`]", "", unescape(re.sub(r"<[^>]+>", "", path.read_text(encoding="utf-8", errors="replace"))))
-            text = " ".join(text.split())
+            text = " ".join(text.translate(STRAIGHT).split())  # the HTML has curly quotes where the source has straight
             found += [f"{path.relative_to(built_book)}: {line[:60]}" for line in brief_lines() if " ".join(line.split()) in text]
     assert not found, "role briefs in the learner book:\n" + "\n".join(found[:10])
 

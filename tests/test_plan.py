@@ -113,3 +113,49 @@ def test_injects_come_from_data_rows_and_open_a_round():
         known = set(data.load(table)["id"])
         for row_id in ids.split(", "):
             assert row_id in known, f"inject cites {table}: {row_id}, which is not in data/{table}.csv"
+
+
+def test_the_90_minute_run_sheet_uses_the_control_team():
+    sheet = " ".join(p["what"] for p in PLAN["simulation"]["run_sheets"][90]).lower()
+    assert "control team" in sheet and "inject" in sheet and "consequences" in sheet
+
+
+CITED = re.compile(r"\*([a-z_]+): ([a-z0-9, -]+)\*")
+
+
+@pytest.mark.parametrize("page", ["book/simulation.md", "book/simulation-briefs.md"])
+def test_every_row_the_simulation_cites_is_in_the_data(page):
+    """A brief, a consequence or a debrief line that cites a row the data does not hold would be an invented fact."""
+    from coursepack.lessons import data
+
+    text = (ROOT / page).read_text(encoding="utf-8")
+    missing, cited = [], 0
+    for table, ids in CITED.findall(text):
+        known = set(data.load(table)["id"])
+        for row_id in ids.split(", "):
+            cited += 1
+            if row_id.strip() not in known:
+                missing.append(f"{table}: {row_id}")
+    assert cited >= 10 and not missing, f"{page} cites rows that are not in data/: {missing}"
+
+
+def test_confidential_facts_come_from_rows_dated_by_4_november_2024():
+    """What a seat 'knows' on 4 November 2024 cannot rest on a row reported later (the debrief is for those)."""
+    from coursepack.lessons import data
+    from tests.test_book import brief_lines
+
+    dated = {"statements": "date", "events": "date", "troop_estimates": "date", "polls": "date_reported",
+             "exchanges": "date_reported"}
+    late, checked = [], 0
+    for line in brief_lines():  # the lines come without their asterisks: "(statements: rok-2024-10-21)"
+        cites = [part.strip() for group in re.findall(r"\(([^()]*)\)", line) for part in group.split(";")]
+        for table, ids in (c.split(": ", 1) for c in cites if re.fullmatch(r"[a-z_]+: [a-z0-9, -]+", c)):
+            if table not in dated:
+                continue
+            frame = data.load(table).set_index("id")
+            for row_id in ids.split(", "):
+                checked += 1
+                when = str(frame.loc[row_id.strip(), dated[table]])[:10]
+                if when > "2024-11-04":
+                    late.append(f"{table}: {row_id} ({when})")
+    assert checked >= 30 and not late, f"confidential facts from rows later than 4 November 2024: {late}"

@@ -56,7 +56,7 @@ def item_text(item: dict, plan: dict, prefix: str = "") -> str:
     if "exercises" in item:
         return exercise_doc(chapters(plan)[item["exercises"]], prefix)
     if "simulation" in item:
-        return "Your role brief and the {ref}`position memo <simulation-memo>`"
+        return "Your seat's brief and the {ref}`position memo <simulation-memo>`"
     return item["item"]
 
 
@@ -101,8 +101,8 @@ def self_study_days(plan: dict | None = None) -> list[tuple[str, str, int]]:
     for chapter in plan["chapters"]:
         if chapter["id"] == "ch5":
             sim = plan["simulation"]["preparation_minutes"]
-            days.append(("The {doc}`simulation` page and one role's brief: write its position memo and opening "
-                         "statement, before you read chapter 5", "The memo against the single-point rubric", sim))
+            days.append(("The {doc}`simulation` page and one seat's brief: write its position memo and the "
+                         "briefing you would give the council, before you read chapter 5", "The memo against the single-point rubric", sim))
         days.append((f"Chapter {chapter_doc(chapter)}", exercise_doc(chapter),
                      chapter["reading_minutes"] + chapter["exercise_minutes"]))
     return days
