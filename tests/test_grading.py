@@ -55,6 +55,20 @@ def leftover_processes() -> list[str]:
     return found
 
 
+def sandbox_processes() -> list[str]:
+    """Live processes of this checkout's graders' fork servers (the server and the sandboxes it forked)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            command = (status.parent / "cmdline").read_bytes().decode(errors="replace")
+            alive = "\nState:\tZ" not in status.read_text()
+        except OSError:
+            continue
+        if alive and "multiprocessing.forkserver" in command and repr(str(ROOT)) in command:
+            found.append(status.parent.name)
+    return found
+
+
 MARKERS = [Path("/tmp/cpk-escape-marker"), Path.home() / "cpk-escape-marker", ROOT / "cpk-escape-marker",
            ROOT / "tests" / "cpk-escape-marker"]
 
@@ -527,6 +541,7 @@ def test_rows_are_appended_as_graded_and_a_rerun_resumes(tmp_path):
         shutil.copy(SUBMISSIONS / name, folder / name)
     command = [sys.executable, "-m", "coursepack.grading", str(folder), "--out", str(out), "--workers", "1",
                "--timeout", "3"]
+    running_before = set(sandbox_processes())  # e.g. the fork server of a grader other tests share
     batch = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True)
     try:
@@ -538,6 +553,10 @@ def test_rows_are_appended_as_graded_and_a_rerun_resumes(tmp_path):
     finally:
         os.killpg(batch.pid, signal.SIGKILL)
         batch.wait()
+    deadline = time.monotonic() + 10  # the sandbox grading the endless loop must end with its grader
+    while set(sandbox_processes()) - running_before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not set(sandbox_processes()) - running_before, "sandboxes outlived the grader that was killed"
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:
         first = list(csv.DictReader(handle))
     assert [r["file"] for r in first] == ["correct_01-the-deployment.ipynb"] and first[0]["total"] == first[0]["possible"] == "15"

@@ -152,6 +152,8 @@ def _sandbox_main(conn, job: dict) -> None:
     "output", "tampering"}`` from the monitor (or ``{"kind": "done"}`` in the weak sandbox).
     """
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    job = {**job, "parent": os.getppid()}
+    _die_with_parent(job["parent"])  # a grader killed mid-batch takes its sandboxes with it
     os.setsid()  # its own process group, so that the grader can end it and anything it started
     _forget_job()
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -694,7 +696,7 @@ def _confine(job: dict, conn) -> tuple[str | None, tuple[int, int] | None]:
         _drop_capabilities(libc)
     except OSError as err:
         return (f"{err.strerror or err} ({err.filename or err.args[-1]})" if err.strerror else str(err)), None
-    return _become_pid_one(libc, conn, len(job["cells"]))
+    return _become_pid_one(libc, conn, len(job["cells"]), job["parent"])
 
 
 def _host_ids(uid: int, gid: int, readable) -> tuple[int, int, tuple[str, str] | None] | None:
@@ -811,7 +813,20 @@ def _drop_capabilities(libc) -> None:
         raise OSError(ctypes.get_errno(), "drop capabilities")
 
 
-def _become_pid_one(libc, conn, cells: int) -> tuple[str | None, tuple[int, int] | None]:
+def _die_with_parent(parent: int) -> None:
+    """Be killed when ``parent`` (the fork server, which ends with the grader) ends; exit now if it already has.
+
+    The kernel forgets this request whenever a process's ids or capabilities change, so the monitor
+    makes it again once confined.
+    """
+    import ctypes
+
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(72)
+
+
+def _become_pid_one(libc, conn, cells: int, parent: int) -> tuple[str | None, tuple[int, int] | None]:
     """Fork: the child, PID 1 of the new PID namespace, goes on to run the notebook; this process
     becomes its monitor (:func:`_monitor`), the only one holding the connection to the grader.
 
@@ -841,6 +856,7 @@ def _become_pid_one(libc, conn, cells: int) -> tuple[str | None, tuple[int, int]
         return None, (answers_w, blocked_w)
     for fd in (output_w, answers_w, blocked_w):
         os.close(fd)
+    _die_with_parent(parent)  # if the grader dies, so do the monitor and (through its own request) the notebook
 
     def forward(signum, frame):
         with contextlib.suppress(OSError):
