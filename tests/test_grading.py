@@ -43,30 +43,27 @@ def hashes(folder: Path) -> dict[str, str]:
     return found
 
 
+def processes():
+    """``(pid, name, command line, state)`` of every process this test can read in /proc."""
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            status = (entry / "status").read_text()
+            command = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+        yield entry.name, fields.get("Name", ""), command, fields.get("State", "")
+
+
 def leftover_processes() -> list[str]:
     """Processes the attack submission tried to leave behind (it names them cpk-leftover)."""
-    found = []
-    for comm in Path("/proc").glob("[0-9]*/comm"):
-        try:
-            if comm.read_text().strip() == "cpk-leftover":
-                found.append(comm.parent.name)
-        except OSError:
-            pass
-    return found
+    return [pid for pid, name, _, _ in processes() if name == "cpk-leftover"]
 
 
 def sandbox_processes() -> list[str]:
     """Live processes of this checkout's graders' fork servers (the server and the sandboxes it forked)."""
-    found = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            command = (status.parent / "cmdline").read_bytes().decode(errors="replace")
-            alive = "\nState:\tZ" not in status.read_text()
-        except OSError:
-            continue
-        if alive and "multiprocessing.forkserver" in command and repr(str(ROOT)) in command:
-            found.append(status.parent.name)
-    return found
+    return [pid for pid, _, command, state in processes() if not state.startswith("Z")
+            and "multiprocessing.forkserver" in command and repr(str(ROOT)) in command]
 
 
 MARKERS = [Path("/tmp/cpk-escape-marker"), Path.home() / "cpk-escape-marker", ROOT / "cpk-escape-marker",
